@@ -1,0 +1,1 @@
+"""Lesson content: where lesson files live on a terminal and how they are checked."""

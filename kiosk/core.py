@@ -1,0 +1,333 @@
+"""The kiosk's application core: one object the screens talk to, no Kivy here.
+
+It owns the store, the devices, the outbox sync and the person's session, and exposes
+each flow as a method that either succeeds durably or raises ``FlowError``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from devices.base import DeviceError, DeviceHealth
+from devices.camera import make_camera
+from devices.microphone import make_microphone
+from devices.speaker import make_speaker
+from kiosk import roster as roster_mod
+from kiosk.clock import Clock
+from kiosk.errors import FlowError
+from kiosk.flows import checkin, enrolment, leave, lessons
+from kiosk.i18n import Translator, translate
+from kiosk.identify import CameraPump, IdentityState, IdentityWatcher
+from kiosk.settings import KioskSettings
+from kiosk.store import Store, open_store
+from kiosk.sync import Syncer
+from provisioning.credentials import load as load_credentials
+from server_api.client import CentralClient
+
+log = logging.getLogger(__name__)
+
+# Provincial-level destinations offered on the leave pad (names are proper nouns;
+# their English forms are in the catalogues under ``place.<n>``).
+DESTINATION_COUNT = 34
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: int
+    display_name: str
+    case_type: str
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 张小三 → 张*三: enough for the person to recognise, not to identify."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+class KioskCore:
+    def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
+        self.settings = settings.with_simulation()
+        self.clock = clock or Clock()
+        self.tr = Translator(self.settings.language)
+        self.store: Store | None = None
+        self.client: CentralClient | None = None
+        self.syncer: Syncer | None = None
+        cam_options = ({"hold_seconds": self.settings.simulate_hold_seconds}
+                       if self.settings.camera_backend == "file" else {})
+        self.camera = make_camera(self.settings.camera_backend, self.settings.camera_source,
+                                  **cam_options)
+        self.microphone = make_microphone(self.settings.microphone_backend, self.settings.microphone_source)
+        self.speaker = make_speaker(self.settings.speaker_backend, self.settings.speaker_source)
+        self.pump = CameraPump(self.camera)
+        self._engine = None
+        self._index = None
+        self._index_lock = threading.Lock()
+        self.watcher: IdentityWatcher | None = None
+        self.person: PersonView | None = None
+        self._score = 0.0
+        self._last_activity = 0.0
+
+    # --- life cycle ----------------------------------------------------------------
+    def start(self) -> None:
+        from kiosk.face import FaceEngine  # imported here: loads dlib
+
+        self.store = open_store(self.settings.database_path)
+        self.settings.content_dir.mkdir(parents=True, exist_ok=True)
+        creds = load_credentials(self.settings.credentials_path)
+        if creds is not None:
+            self.client = CentralClient(creds.central_url, creds.terminal_id, creds.secret,
+                                        timeout=self.settings.http_timeout_s)
+        self.syncer = Syncer(self.store, self.client, self.clock, self.settings.sync_interval_s,
+                             on_roster=self._invalidate_index)
+        self._engine = FaceEngine()
+        self._engine.warm_up()  # loads dlib in a background thread
+        self.speaker.open()
+        self.microphone.open()
+        self.pump.start()
+        self.watcher = IdentityWatcher(self.pump, self._engine, self._face_index,
+                                       self.settings.identify_frames)
+        self.watcher.start()
+        self.syncer.start()
+
+    def stop(self) -> None:
+        for part in (self.watcher, self.syncer):
+            if part is not None:
+                part.stop()
+        self.pump.stop()
+        self.microphone.close()
+        self.speaker.close()
+        if self.store is not None:
+            self.store.close()
+
+    @property
+    def provisioned(self) -> bool:
+        return self.client is not None
+
+    # --- language and speech -------------------------------------------------------
+    @property
+    def language(self) -> str:
+        return self.tr.language
+
+    def set_language(self, language: str) -> None:
+        self.tr.set_language(language)
+
+    def speak(self, key: str, **params: object) -> None:
+        self.speaker.say(self.tr(key, **params), self.language)
+
+    # --- devices --------------------------------------------------------------------
+    def camera_frame(self) -> np.ndarray | None:
+        return self.pump.latest()[1]
+
+    def device_status(self) -> dict[str, DeviceHealth]:
+        return {"camera": self.camera.health(), "microphone": self.microphone.health(),
+                "speaker": self.speaker.health()}
+
+    def sync_status(self):
+        return self.syncer.status if self.syncer else None
+
+    # --- identification -------------------------------------------------------------
+    def _invalidate_index(self) -> None:
+        with self._index_lock:
+            self._index = None
+
+    def _face_index(self):
+        from kiosk.face import FaceIndex
+
+        with self._index_lock:
+            if self._index is None:
+                tuning = {k: v for k, v in (("threshold", self.settings.face_threshold),
+                                            ("margin", self.settings.face_margin)) if v is not None}
+                self._index = FaceIndex(roster_mod.face_templates(self._store()), **tuning)
+            return self._index
+
+    def begin_identification(self) -> None:
+        self.end_session()
+        self.watcher.begin()
+
+    def cancel_identification(self) -> None:
+        self.watcher.cancel()
+
+    def identity_state(self) -> IdentityState:
+        state = self.watcher.state
+        if state.status == "identified" and self.person is None:
+            self._open_session(state.person_id, state.score)
+        return state
+
+    def _open_session(self, person_id: int, score: float) -> None:
+        p = roster_mod.person(self._store(), person_id)
+        if p is None:
+            return
+        self.person = PersonView(p.id, mask_name(p.name), p.case_type)
+        self._score = score
+        self.note_activity()
+
+    # --- session --------------------------------------------------------------------
+    def note_activity(self) -> None:
+        self._last_activity = self.clock.monotonic()
+
+    def session_timed_out(self) -> bool:
+        return (self.person is not None and
+                self.clock.monotonic() - self._last_activity > self.settings.idle_timeout_s)
+
+    def end_session(self) -> None:
+        self.person = None
+        self._score = 0.0
+        if self.watcher is not None:
+            self.watcher.best_frame = None
+
+    def _require_person(self) -> PersonView:
+        if self.person is None:
+            raise FlowError("session.error.no_person")
+        self.note_activity()
+        return self.person
+
+    def _store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("KioskCore.start() was not called")
+        return self.store
+
+    def _poke(self) -> None:
+        if self.syncer is not None:
+            self.syncer.poke()
+
+    # --- flows ----------------------------------------------------------------------
+    def check_in(self) -> checkin.CheckinReceipt:
+        person = self._require_person()
+        receipt = checkin.check_in(self._store(), self.clock, person.id, self._score,
+                                   self._snapshot())
+        self._poke()
+        return receipt
+
+    def _snapshot(self) -> bytes | None:
+        import cv2
+
+        frame = self.watcher.best_frame if self.watcher else None
+        if frame is None:
+            frame = self.camera_frame()
+        if frame is None:
+            return None
+        ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        return buf.tobytes() if ok else None
+
+    def leave_destinations(self) -> list[str]:
+        return [self.tr(f"place.{i}") for i in range(1, DESTINATION_COUNT + 1)]
+
+    def leave_reasons(self) -> list[tuple[str, str]]:
+        return [(k, self.tr(k)) for k in leave.REASON_KEYS]
+
+    def submit_leave(self, destination: str, start_date: dt.date, end_date: dt.date,
+                     reason_key: str) -> str:
+        person = self._require_person()
+        # The record keeps the Chinese place name, whatever language the screen shows.
+        for i in range(1, DESTINATION_COUNT + 1):
+            if destination == self.tr(f"place.{i}"):
+                destination = translate(f"place.{i}")
+                break
+        key = leave.submit(self._store(), self.clock, person.id, destination, start_date,
+                           end_date, reason_key)
+        self._poke()
+        return key
+
+    def leave_requests(self) -> list["LeaveItem"]:
+        person = self._require_person()
+        leave.refresh(self._store(), self.client, self.clock, person.id)
+        return [LeaveItem(v, self.tr) for v in leave.list_for(self._store(), person.id)]
+
+    def report_return(self, leave_key: str) -> None:
+        person = self._require_person()
+        leave.report_return(self._store(), self.clock, person.id, leave_key)
+        self._poke()
+
+    def lessons(self) -> list[lessons.LessonView]:
+        person = self._require_person()
+        lessons.refresh(self._store(), self.client, person.id)
+        return lessons.list_for(self._store(), person.id)
+
+    def prepare_lesson(self, lesson_id: int, progress: Callable[[float], None] | None = None) -> Path:
+        person = self._require_person()
+        return lessons.prepare(self._store(), self.client, self.settings.content_dir, person.id,
+                               lesson_id, progress)
+
+    def record_lesson_progress(self, lesson_id: int, watched_seconds: float,
+                               position_seconds: float) -> float:
+        person = self._require_person()
+        total = lessons.record_progress(self._store(), self.clock, person.id, lesson_id,
+                                        watched_seconds, position_seconds)
+        self._poke()
+        return total
+
+    def call_staff(self, screen_name: str) -> None:
+        from kiosk.flows.staff_call import record_call
+
+        record_call(self._store(), self.clock, self.person.id if self.person else 0, screen_name)
+        self.speak("staff.called")
+        self._poke()
+
+    # --- staff mode -----------------------------------------------------------------
+    def check_staff_pin(self, pin: str) -> bool:
+        import hmac
+
+        return hmac.compare_digest(pin.encode(), self.settings.staff_pin.encode())
+
+    def roster(self) -> list[PersonView]:
+        return [PersonView(p.id, mask_name(p.name), p.case_type)
+                for p in roster_mod.persons(self._store())]
+
+    def capture_enrolment_frames(self, count: int = 5, interval_s: float = 0.3) -> list[np.ndarray]:
+        frames, last_seq = [], -1
+        deadline = self.clock.monotonic() + count * interval_s + 5.0
+        while len(frames) < count and self.clock.monotonic() < deadline:
+            seq, frame = self.pump.latest()
+            if frame is not None and seq != last_seq:
+                frames.append(frame.copy())
+                last_seq = seq
+            threading.Event().wait(interval_s)
+        if not frames:
+            raise FlowError("idle.error.camera")
+        return frames
+
+    def enrol_face(self, person_id: int, frames: list[np.ndarray]) -> int:
+        try:
+            templates = self._engine.enrol(frames)
+        except ValueError as exc:
+            raise FlowError("enrol.error.no_face") from exc
+        n = enrolment.enrol_face(self._store(), self.clock, person_id, templates)
+        self._invalidate_index()
+        self._poke()
+        return n
+
+    def record_voice_sample(self, seconds: float = 4.0):
+        try:
+            return self.microphone.record(seconds)
+        except DeviceError as exc:
+            raise FlowError(exc.message_key) from exc
+
+    def enrol_voice(self, person_id: int, clip) -> None:
+        enrolment.enrol_voice(self._store(), self.clock, person_id, clip.samples,
+                              clip.sample_rate, clip.to_wav_bytes())
+        self._poke()
+
+
+class LeaveItem:
+    """A leave as the screens show it: status translated, dates as dates."""
+
+    def __init__(self, view: leave.LeaveView, tr: Translator) -> None:
+        self.key = view.key
+        self.destination = view.destination
+        self.start_date = view.start_date
+        self.end_date = view.end_date
+        self.reason_text = tr(view.reason_key)
+        self.status = view.status
+        self.status_text = tr(f"leave.status.{view.status}")
+        self.decision_note = view.decision_note
+        self.can_return = view.can_return

@@ -1,0 +1,112 @@
+"""请假 and 销假: leave requests filed at the kiosk, decided by staff, closed on return."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from kiosk import outbox
+from kiosk.clock import Clock, naive_utc
+from kiosk.errors import FlowError
+from kiosk.store import Store
+from kiosk.store.models import LeaveRequest
+from server_api.client import CentralClient, CentralError
+from server_api.contract import EventKind
+
+# Reason keys offered on the touch pad; their labels live in the catalogues.
+REASON_KEYS = ("leave.reason.medical", "leave.reason.family", "leave.reason.work",
+               "leave.reason.affairs", "leave.reason.other")
+# Default longest trip per approval (DOMAIN.md: 30 days, configurable by province).
+MAX_LEAVE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class LeaveView:
+    key: str
+    destination: str
+    start_date: dt.date
+    end_date: dt.date
+    reason_key: str
+    status: str  # queued | pending | approved | rejected | closed
+    decision_note: str
+
+    @property
+    def can_return(self) -> bool:
+        return self.status == "approved"
+
+
+def validate(destination: str, start: dt.date, end: dt.date, reason_key: str, today: dt.date) -> None:
+    if not destination or not destination.strip():
+        raise FlowError("leave.error.destination_required")
+    if reason_key not in REASON_KEYS:
+        raise FlowError("leave.error.reason_required")
+    if start < today:
+        raise FlowError("leave.error.start_in_past")
+    if end < start:
+        raise FlowError("leave.error.end_before_start")
+    if (end - start).days + 1 > MAX_LEAVE_DAYS:
+        raise FlowError("leave.error.too_long", days=MAX_LEAVE_DAYS)
+
+
+def submit(store: Store, clock: Clock, person_id: int, destination: str, start: dt.date,
+           end: dt.date, reason_key: str) -> str:
+    validate(destination, start, end, reason_key, clock.today())
+    key = outbox.new_key()
+    now = clock.now()
+    with store.session() as s:
+        s.add(LeaveRequest(key=key, person_id=person_id, destination=destination.strip(),
+                           start_date=start, end_date=end, reason=reason_key,
+                           created_at=naive_utc(now), status="queued"))
+        outbox.enqueue(s, key=key, kind=EventKind.leave_request.value, person_id=person_id,
+                       occurred_at=now, payload={"destination": destination.strip(),
+                                                 "start_date": start.isoformat(),
+                                                 "end_date": end.isoformat(),
+                                                 "reason": reason_key})
+    return key
+
+
+def refresh(store: Store, client: CentralClient | None, clock: Clock, person_id: int) -> bool:
+    """Take the centre's statuses into the local cache; False when offline."""
+    if client is None:
+        return False
+    try:
+        remote = client.leaves(person_id).leaves
+    except CentralError:
+        return False
+    with store.session() as s:
+        for info in remote:
+            row = s.get(LeaveRequest, info.key)
+            if row is None:
+                row = LeaveRequest(key=info.key, person_id=person_id, destination=info.destination,
+                                   start_date=info.start_date, end_date=info.end_date,
+                                   reason=info.reason, created_at=naive_utc(clock.now()))
+                s.add(row)
+            # A return recorded here but not yet delivered stays closed locally.
+            if row.status == "closed" and info.status.value == "approved":
+                continue
+            row.status = info.status.value
+            row.decision_note = info.decision_note or ""
+    return True
+
+
+def list_for(store: Store, person_id: int) -> list[LeaveView]:
+    with store.session() as s:
+        rows = s.scalars(select(LeaveRequest).where(LeaveRequest.person_id == person_id)
+                         .order_by(LeaveRequest.created_at.desc())).all()
+        return [LeaveView(r.key, r.destination, r.start_date, r.end_date, r.reason, r.status,
+                          r.decision_note) for r in rows]
+
+
+def report_return(store: Store, clock: Clock, person_id: int, leave_key: str) -> None:
+    now = clock.now()
+    with store.session() as s:
+        row = s.get(LeaveRequest, leave_key)
+        if row is None or row.person_id != person_id:
+            raise FlowError("leave.error.not_found")
+        if row.status != "approved":
+            raise FlowError("leave.error.not_approved")
+        row.status = "closed"
+        row.returned_at = naive_utc(now)
+        outbox.enqueue(s, key=outbox.new_key(), kind=EventKind.leave_return.value,
+                       person_id=person_id, occurred_at=now, payload={"leave_key": leave_key})

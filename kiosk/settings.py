@@ -1,0 +1,68 @@
+"""The kiosk's one settings object (environment variables prefixed ``KIOSK_``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KioskSettings(BaseSettings):
+    """Everything the terminal can be told; defaults suit a demo on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="KIOSK_", extra="ignore")
+
+    data_dir: Path = Path("data/kiosk")
+    # Folder with ``camera/`` (images or a video) and ``microphone/`` (WAV files):
+    # when set, both devices are the simulated, file-fed backends.
+    simulate_dir: Path | None = None
+    camera_backend: str = "opencv"
+    camera_source: str | None = None
+    microphone_backend: str = "pyaudio"
+    microphone_source: str | None = None
+    speaker_backend: str = "espeak"
+    speaker_source: str | None = None
+    # How long the simulated camera shows each image of its folder.
+    simulate_hold_seconds: float = Field(default=1.0, gt=0)
+
+    language: str = "zh_CN"
+    # A staff PIN for the enrolment mode. Demo default; set KIOSK_STAFF_PIN in production.
+    staff_pin: str = "246810"
+    idle_timeout_s: float = Field(default=90.0, gt=0)
+    sync_interval_s: float = Field(default=3.0, gt=0)
+    http_timeout_s: float = Field(default=5.0, gt=0)
+
+    # Face identification (1:N): a candidate is proposed only under the threshold and
+    # with a margin over the runner-up; calibration comes with the identity issue.
+    # None: the engine's calibrated default (kiosk/face.py).
+    face_threshold: float | None = None
+    face_margin: float | None = None
+    identify_frames: int = Field(default=3, ge=1)
+
+    fullscreen: bool = False
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "kiosk.db"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.data_dir / "terminal.json"
+
+    @property
+    def content_dir(self) -> Path:
+        return self.data_dir / "content"
+
+    def with_simulation(self) -> "KioskSettings":
+        """Point every device at the simulated backend fed from ``simulate_dir``."""
+        if self.simulate_dir is None:
+            return self
+        root = Path(self.simulate_dir)
+        return self.model_copy(update={
+            "camera_backend": "file",
+            "camera_source": str(root / "camera"),
+            "microphone_backend": "file",
+            "microphone_source": str(root / "microphone"),
+            "speaker_backend": "file",
+            "speaker_source": str(root / "speaker"),
+        })

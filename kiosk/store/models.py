@@ -1,0 +1,99 @@
+"""Tables of the terminal: the roster it serves, the actions it took, its outbox.
+
+Every acknowledged action (check-in, leave request, return, lesson progress, enrolment,
+staff call) is one row in its own table plus one ``outbox`` row, written in the same
+transaction; the outbox is delivered to the central server in ``seq`` order.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    __tablename__ = "persons"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str] = mapped_column(String(32))
+    case_type: Mapped[str] = mapped_column(String(20))
+    reporting_obligation: Mapped[str] = mapped_column(Text, default="")
+    has_voice: Mapped[bool] = mapped_column(default=False)
+
+
+class FaceTemplate(Base):
+    __tablename__ = "face_templates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float64 x 128
+    source: Mapped[str] = mapped_column(String(10))  # "central" | "local"
+
+
+class Checkin(Base):
+    __tablename__ = "checkins"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    match_score: Mapped[float] = mapped_column(Float)
+    snapshot_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class LeaveRequest(Base):
+    """A leave as this terminal knows it: local facts plus the last status heard."""
+
+    __tablename__ = "leave_requests"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    destination: Mapped[str] = mapped_column(String(100))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LessonProgress(Base):
+    __tablename__ = "lesson_progress"
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watched_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    position_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class CachedLesson(Base):
+    """The last lesson list heard from the centre, so lessons play offline."""
+
+    __tablename__ = "cached_lessons"
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class Outbox(Base):
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    person_id: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    payload: Mapped[dict] = mapped_column(JSON)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class StaffCall(Base):
+    __tablename__ = "staff_calls"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer)
+    screen: Mapped[str] = mapped_column(String(50))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)

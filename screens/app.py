@@ -1,0 +1,173 @@
+"""KioskApp: the touchscreen front end over a ready `kiosk.core.KioskCore`.
+
+The app only renders the core's state and forwards the person's choices; every rule
+(who is identified, when a session times out, what a leave request needs) is the core's.
+Kivy settings that must precede the window (size, fullscreen, input) are applied by
+`configure_kivy()`, which `run()` calls before anything imports `kivy.core.window`.
+"""
+import logging
+from datetime import datetime
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.config import Config
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from screens.fonts import register_default_font
+from screens.state import UiState
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("zh_CN", "en")
+SESSION_POLL_SECONDS = 1.0
+WINDOW_SIZE = (1280, 800)  # the layout's reference size; fullscreen scales to the panel
+
+
+def configure_kivy(fullscreen: bool, size: tuple[int, int] | None = None) -> None:
+    """Lockdown and display settings; must run before the Kivy window is created."""
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "pause_on_minimize", "0")
+    Config.set("graphics", "resizable", "0")
+    if fullscreen:
+        Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "borderless", "1")
+        Config.set("graphics", "show_cursor", "0")
+    else:
+        Config.set("graphics", "fullscreen", "0")
+    if size:
+        Config.set("graphics", "width", str(size[0]))
+        Config.set("graphics", "height", str(size[1]))
+    # one input provider only: touch panels also emit mouse events, two providers double-tap
+    for option in Config.options("input"):
+        Config.remove_option("input", option)
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+class KioskApp(App):
+    """Screen manager + top bar + inactivity timeout around a started KioskCore."""
+
+    use_kivy_settings = False
+
+    def __init__(self, core, **kw):
+        super().__init__(**kw)
+        self.core = core
+        self.epoch = 0          # bumped whenever a session ends; stale results are dropped
+        self.state = UiState()  # choices made on earlier screens of a multi-screen flow
+        self.manager = None
+        self.topbar = None
+        self.call_staff_popup = None
+
+    def build(self):
+        from kivy.core.window import Window
+
+        from screens.call_staff import CallStaffPopup
+        from screens.registry import all_screens
+        from screens.topbar import TopBar
+
+        register_default_font()
+        Window.clearcolor = (0.96, 0.96, 0.94, 1)
+        Window.bind(on_request_close=self._on_request_close, on_touch_down=self._on_touch)
+        root = BoxLayout(orientation="vertical")
+        self.title = self.core.tr("ui.idle.title")
+        self.topbar = TopBar(on_language=self.toggle_language, on_call_staff=self.call_staff,
+                             now=self.local_now)
+        self.manager = ScreenManager(transition=NoTransition())
+        for screen in all_screens():
+            self.manager.add_widget(screen)
+        self.call_staff_popup = CallStaffPopup()
+        root.add_widget(self.topbar)
+        root.add_widget(self.manager)
+        Clock.schedule_interval(self._poll_session, SESSION_POLL_SECONDS)
+        return root
+
+    # navigation -------------------------------------------------------------
+    def go(self, name: str) -> None:
+        """Show screen `name`."""
+        self.manager.current = name
+
+    @property
+    def current_screen(self):
+        return self.manager.current_screen
+
+    def local_now(self) -> datetime:
+        """The centre's wall-clock time, from the core's clock (the same one on receipts)."""
+        clock = getattr(self.core, "clock", None)
+        if clock is None:
+            return datetime.now()
+        from kiosk.clock import LOCAL_ZONE
+
+        return clock.now().astimezone(LOCAL_ZONE)
+
+    def open_settings(self, *_args):
+        """Kivy opens its settings panel on F1: never on a kiosk."""
+        return False
+
+    def speak(self, key: str, **kw) -> None:
+        try:
+            self.core.speak(key, **kw)
+        except Exception:  # noqa: BLE001 - a broken speaker must not break the screen
+            log.exception("speak failed")
+
+    # top bar actions ----------------------------------------------------------
+    def toggle_language(self) -> None:
+        """Switch 中文 <-> English and redraw every text."""
+        from screens.widgets import retranslate
+
+        current = self.core.language
+        self.core.set_language(LANGUAGES[(LANGUAGES.index(current) + 1) % len(LANGUAGES)]
+                               if current in LANGUAGES else LANGUAGES[0])
+        retranslate(self.topbar)
+        retranslate(self.call_staff_popup)
+        screen = self.current_screen
+        retranslate(screen)
+        screen.refresh()
+
+    def call_staff(self) -> None:
+        self.call_staff_popup.call(self.core, self.manager.current)
+
+    # session ------------------------------------------------------------------
+    def _on_touch(self, _window, _touch):
+        try:
+            self.core.note_activity()
+        except Exception:  # noqa: BLE001
+            log.exception("note_activity failed")
+        return False
+
+    def _poll_session(self, _dt):
+        try:
+            timed_out = self.core.session_timed_out()
+        except Exception:  # noqa: BLE001
+            log.exception("session_timed_out failed")
+            return
+        if timed_out:
+            self.end_session()
+
+    def end_session(self) -> None:
+        """Clear the person from the screen and the core, back to the idle screen."""
+        screen = self.current_screen
+        if screen is not None:
+            screen.on_timeout()
+        self.call_staff_popup.dismiss()
+        self.epoch += 1
+        self.state = UiState()
+        try:
+            self.core.end_session()
+        except Exception:  # noqa: BLE001
+            log.exception("end_session failed")
+        self.go("idle")
+
+    def _on_request_close(self, *_args, **_kw):
+        """A kiosk is never closed from its window (Alt+F4, window manager): refuse."""
+        log.info("window close request refused")
+        return True
+
+
+def run(core, fullscreen: bool = True) -> None:
+    """Entry point for the `kiosk` console script: show the UI for a started core.
+
+    The caller starts and stops the core; this returns when the app stops.
+    """
+    configure_kivy(fullscreen, None if fullscreen else WINDOW_SIZE)
+    register_default_font()  # fail before a window opens if no Chinese font exists
+    KioskApp(core).run()

@@ -1,0 +1,165 @@
+"""Leave status (请假进度) and return from leave (销假).
+
+The list shows each request's status as the core words it; a 销假 button appears only
+where the core says `can_return`. Confirming the return is its own screen.
+"""
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from screens import theme
+from screens.base import KioskScreen
+from screens.dates import format_date
+from screens.tasks import run_task
+from screens.widgets import Card, KButton, KLabel
+
+PER_PAGE = 2
+STATUS_COLOURS = {"approved": theme.SUCCESS_TEXT, "rejected": theme.ERROR_TEXT}
+
+
+class LeaveStatusScreen(KioskScreen):
+    name = "leave_status"
+    title_key = "ui.leave_status.title"
+    prompt_key = "ui.leave_status.prompt"
+
+    def build_body(self):
+        self.list_box = BoxLayout(orientation="vertical", spacing=theme.SPACING)
+        self.body.add_widget(self.list_box)
+        self.page_label = KLabel(tr_key="ui.nav.page", font_size=theme.FONT_MIN)
+        self.prev_button = KButton(tr_key="ui.nav.prev_page", style="secondary",
+                                   kiosk_id="leave_status.prev", on_release=lambda *_: self.turn(-1))
+        self.next_button = KButton(tr_key="ui.nav.next_page", style="secondary",
+                                   kiosk_id="leave_status.next", on_release=lambda *_: self.turn(1))
+        self.page = 0
+        self.leaves = []
+
+    def reset(self):
+        self.page = 0
+
+    def refresh(self):
+        # leave_requests() asks the centre for fresh statuses: never on the UI thread
+        self._clear()
+        self.list_box.add_widget(KLabel(tr_key="ui.loading", kiosk_id="leave_status.loading"))
+        run_task(self.core.leave_requests, self._loaded, self._error, name="leave-requests")
+
+    def _loaded(self, leaves):
+        self.leaves = list(leaves)
+        self._render()
+
+    def turn(self, step):
+        self.page = max(0, min(self.page + step, self._pages() - 1))
+        self._render()
+
+    def _pages(self):
+        return max(1, -(-len(self.leaves) // PER_PAGE))
+
+    def _error(self, key, **params):
+        self._clear()
+        self.list_box.add_widget(KLabel(tr_key=key, tr_kw=params, color=theme.ERROR_TEXT))
+
+    def _clear(self):
+        self.list_box.clear_widgets()
+        for widget in (self.page_label, self.prev_button, self.next_button):
+            if widget.parent:
+                widget.parent.remove_widget(widget)
+
+    def _render(self):
+        self._clear()
+        if not self.leaves:
+            self.list_box.add_widget(KLabel(tr_key="ui.leave_status.empty",
+                                            kiosk_id="leave_status.empty"))
+            return
+        self.page = min(self.page, self._pages() - 1)
+        start = self.page * PER_PAGE
+        for index, leave in enumerate(self.leaves[start:start + PER_PAGE], start):
+            self.list_box.add_widget(self._card(index, leave))
+        for _ in range(PER_PAGE - len(self.list_box.children)):
+            self.list_box.add_widget(Widget())
+        if self._pages() > 1:
+            self.page_label.tr_kw = {"page": self.page + 1, "pages": self._pages()}
+            self.prev_button.disabled = self.page == 0
+            self.next_button.disabled = self.page >= self._pages() - 1
+            for widget in (self.prev_button, self.page_label, self.next_button):
+                self.footer.add_widget(widget)
+
+    def _card(self, index, leave):
+        card = Card(padding=(theme.PAD, theme.PAD // 2), spacing=theme.SPACING)
+        texts = BoxLayout(orientation="vertical")
+        texts.add_widget(KLabel(tr_key="ui.leave_status.trip", halign="left",
+                                tr_kw={"destination": leave.destination,
+                                       "start": format_date(self.tr, leave.start_date, False),
+                                       "end": format_date(self.tr, leave.end_date, False)},
+                                kiosk_id=f"leave_status.{index}.trip", font_size=theme.FONT_MIN))
+        note = f"  {leave.decision_note}" if leave.decision_note else ""
+        texts.add_widget(KLabel(text=f"{leave.status_text}{note}", halign="left", bold=True,
+                                color=STATUS_COLOURS.get(leave.status, theme.TEXT),
+                                kiosk_id=f"leave_status.{index}.status"))
+        card.add_widget(texts)
+        if leave.can_return:
+            card.add_widget(KButton(tr_key="ui.leave_status.return", style="success", bold=True,
+                                    size_hint=(None, None), width=260, pos_hint={"center_y": 0.5},
+                                    kiosk_id=f"leave_status.{index}.return",
+                                    on_release=lambda *_: self._return(leave)))
+        return card
+
+    def _return(self, leave):
+        self.app.state.return_leave = leave
+        self.go("leave_return")
+
+
+class LeaveReturnScreen(KioskScreen):
+    name = "leave_return"
+    title_key = "ui.leave_return.title"
+    prompt_key = "ui.leave_return.prompt"
+    back_to = "leave_status"
+
+    def build_body(self):
+        trip = Card(size_hint_y=None, height=theme.BUTTON_H, padding=theme.PAD // 2)
+        self.trip = KLabel(tr_key="ui.leave_status.trip", kiosk_id="leave_return.trip")
+        trip.add_widget(self.trip)
+        self.question = KLabel(tr_key="ui.leave_return.prompt", font_size=theme.FONT_TITLE,
+                               kiosk_id="leave_return.question")
+        self.message = KLabel(tr_key="", kiosk_id="leave_return.message", size_hint_y=0.5)
+        for widget in (trip, self.question, self.message):
+            self.body.add_widget(widget)
+        self.confirm = KButton(tr_key="ui.leave_return.confirm", style="success", bold=True,
+                               kiosk_id="leave_return.confirm", on_release=lambda *_: self.submit())
+        self.home_button = KButton(tr_key="ui.nav.home", style="primary", kiosk_id="nav.home",
+                                   on_release=lambda *_: self.go("menu"))
+
+    def reset(self):
+        self.footer.clear_widgets()
+        self.footer.add_widget(self.back_button)
+        self.footer.add_widget(self.confirm)
+        self.confirm.disabled = False
+        self.back_button.disabled = False
+        self.question.tr_key = "ui.leave_return.prompt"
+        self.question.color = theme.TEXT
+        self.set_message(self.message)
+
+    def refresh(self):
+        leave = self.app.state.return_leave
+        if leave is not None:
+            self.trip.tr_kw = {"destination": leave.destination,
+                               "start": format_date(self.tr, leave.start_date, False),
+                               "end": format_date(self.tr, leave.end_date, False)}
+
+    def submit(self):
+        self.confirm.disabled = True
+        self.back_button.disabled = True
+        self.set_message(self.message, "ui.leave_return.working", kind="info")
+        key = self.app.state.return_leave.key
+        run_task(lambda: self.core.report_return(key), self._done, self._failed, name="return")
+
+    def _done(self, _result):
+        self.footer.clear_widgets()
+        self.footer.add_widget(self.home_button)
+        self.question.tr_key = "ui.leave_return.done"
+        self.question.color = theme.SUCCESS_TEXT
+        self.set_message(self.message)
+        self.app.speak("ui.leave_return.done")
+
+    def _failed(self, key, **params):
+        self.confirm.disabled = False
+        self.back_button.disabled = False
+        self.set_message(self.message, key, **params)
+        self.app.speak(key, **params)

@@ -1,0 +1,26 @@
+"""The list of screens the app shows; one module per screen (or per small flow)."""
+
+
+def all_screens():
+    """Instantiate every screen; the first one is shown at start."""
+    from screens.checkin import CheckinScreen
+    from screens.enrol import EnrolDoneScreen, FaceEnrolScreen, VoiceEnrolScreen
+    from screens.idle import IdleScreen
+    from screens.leave_request import (
+        LeaveConfirmScreen, LeaveDestinationScreen, LeaveEndScreen, LeaveReasonScreen,
+        LeaveStartScreen,
+    )
+    from screens.leave_status import LeaveReturnScreen, LeaveStatusScreen
+    from screens.lessons import LessonDownloadScreen, LessonsScreen
+    from screens.menu import MenuScreen
+    from screens.player import LessonPlayerScreen
+    from screens.staff import StaffMenuScreen, StaffPinScreen, StaffRosterScreen
+
+    return [
+        IdleScreen(), MenuScreen(), CheckinScreen(),
+        LeaveDestinationScreen(), LeaveStartScreen(), LeaveEndScreen(), LeaveReasonScreen(),
+        LeaveConfirmScreen(), LeaveStatusScreen(), LeaveReturnScreen(),
+        LessonsScreen(), LessonDownloadScreen(), LessonPlayerScreen(),
+        StaffPinScreen(), StaffMenuScreen(), StaffRosterScreen(),
+        FaceEnrolScreen(), VoiceEnrolScreen(), EnrolDoneScreen(),
+    ]

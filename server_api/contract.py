@@ -1,0 +1,163 @@
+"""The API contract between terminals and the central server (version 1).
+
+Both sides import these models: the reference server validates requests with them and
+the kiosk's client builds requests from them, so a change here is a change of the
+contract. Paths are under ``/api/v1``. Every terminal request (all but enrolment)
+carries ``Authorization: Terminal <terminal_id>:<secret>``; anything else is refused
+with 401 and the error code ``terminal_unauthenticated``.
+
+Errors are JSON: ``{"error": {"code": "<stable_code>", "message": "<english text>"}}``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+API_PREFIX = "/api/v1"
+AUTH_SCHEME = "Terminal"
+
+
+class CaseType(str, Enum):
+    """The four kinds of community sentence (社区矫正对象 categories)."""
+
+    guanzhi = "管制"
+    huanxing = "缓刑"
+    jiashi = "假释"
+    zanyu = "暂予监外执行"
+
+
+class LeaveStatus(str, Enum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    closed = "closed"  # the person reported back (销假)
+
+
+class EventKind(str, Enum):
+    checkin = "checkin"
+    leave_request = "leave_request"
+    leave_return = "leave_return"
+    lesson_progress = "lesson_progress"
+    face_enrolment = "face_enrolment"
+    voice_enrolment = "voice_enrolment"
+    staff_call = "staff_call"
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+# --- enrolment of a terminal (POST /api/v1/terminals/enrol, no auth) -------------------
+
+class EnrolRequest(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="terminal", min_length=1, max_length=100)
+
+
+class EnrolResponse(BaseModel):
+    terminal_id: str
+    secret: str
+    centre_id: int
+    centre_name: str
+
+
+# --- roster (GET /api/v1/terminal/roster) -----------------------------------------------
+
+class RosterPerson(BaseModel):
+    id: int
+    name: str
+    id_number: str
+    case_type: CaseType
+    reporting_obligation: str = ""
+    # Each template is a 128-d face encoding; several per person.
+    face_templates: list[list[float]] = Field(default_factory=list)
+    has_voice: bool = False
+
+
+class RosterResponse(BaseModel):
+    centre_id: int
+    centre_name: str
+    persons: list[RosterPerson]
+
+
+# --- events (POST /api/v1/terminal/events) ----------------------------------------------
+# Payloads per kind:
+#   checkin:          {"match_score": float, "snapshot_jpeg_b64": str | None}
+#   leave_request:    {"destination": str, "start_date": "YYYY-MM-DD",
+#                      "end_date": "YYYY-MM-DD", "reason": str}
+#                      (the leave is identified by the event's idempotency_key)
+#   leave_return:     {"leave_key": <idempotency_key of the leave_request>}
+#   lesson_progress:  {"lesson_id": int, "watched_seconds": float, "position_seconds": float}
+#                      (watched_seconds is the total so far: the server keeps the maximum)
+#   face_enrolment:   {"templates": [[128 floats], ...]}  (replaces the person's templates)
+#   voice_enrolment:  {"wav_b64": str, "seconds": float}
+#   staff_call:       {"screen": str}  (person_id may be 0 when nobody is identified;
+#                      the console lists open calls)
+
+class Event(BaseModel):
+    idempotency_key: str = Field(min_length=8, max_length=64)
+    kind: EventKind
+    person_id: int = Field(ge=0)
+    occurred_at: dt.datetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventBatch(BaseModel):
+    events: list[Event] = Field(min_length=1, max_length=200)
+
+
+class EventResult(BaseModel):
+    idempotency_key: str
+    status: str  # "stored" the first time, "duplicate" for a repeat of the same key
+
+
+class EventBatchResponse(BaseModel):
+    results: list[EventResult]
+
+
+# --- leave status (GET /api/v1/terminal/persons/{person_id}/leaves) ---------------------
+
+class LeaveInfo(BaseModel):
+    key: str  # the idempotency_key of the leave_request event
+    destination: str
+    start_date: dt.date
+    end_date: dt.date
+    reason: str
+    status: LeaveStatus
+    decided_at: dt.datetime | None = None
+    decision_note: str = ""
+    returned_at: dt.datetime | None = None
+
+
+class LeaveList(BaseModel):
+    leaves: list[LeaveInfo]
+
+
+# --- lessons (GET /api/v1/terminal/persons/{person_id}/lessons) -------------------------
+# Content: GET /api/v1/terminal/lessons/{lesson_id}/content  (honours Range: bytes=N-)
+
+class LessonInfo(BaseModel):
+    id: int
+    title: str
+    sha256: str
+    size: int
+    watched_seconds: float = 0.0
+
+
+class LessonList(BaseModel):
+    lessons: list[LessonInfo]
+
+
+# --- health (GET /healthz, no auth) -----------------------------------------------------
+
+class Health(BaseModel):
+    status: str
+    database: str

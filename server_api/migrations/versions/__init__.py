@@ -1,0 +1,1 @@
+"""Migration revisions (a package so that they are installed with the project)."""

@@ -1,0 +1,34 @@
+"""The staff console under ``/console/``: server-rendered pages, Chinese first.
+
+Each ``pages_*`` module holds the routes of one page; ``common`` the rendering, scoping
+and form helpers they share. Texts come from ``server_api/server/locale/*.json``.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from server_api.server.auth import LoginRequired
+from server_api.server.console import (
+    pages_admin, pages_auth, pages_home, pages_leaves, pages_lessons, pages_persons,
+    pages_terminals,
+)
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+for _module in (pages_auth, pages_home, pages_admin, pages_persons, pages_terminals,
+                pages_leaves, pages_lessons):
+    router.include_router(_module.router)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console and send signed-out visitors to the sign-in page."""
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path
+        if request.method == "GET" and request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse("/console/login?next=" + quote(target, safe=""), status_code=303)

@@ -1,0 +1,148 @@
+"""Shared pieces of the console pages: rendering, notices, CSRF, scoping, audit.
+
+Scoping rule: an ``admin`` sees every centre; any other staff member sees only the
+centre of their account. Out-of-scope records answer 404, as if they did not exist.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Form, Path as PathParam, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+
+from server_api.server.auth import StaffIdentity, csrf_token, current_staff
+from server_api.server.i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
+from server_api.server.db import Database
+from server_api.server.models import MAX_ID, AuditEntry, Centre, Person
+from server_api.server.validation import FormError
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+# A row id in a console URL; beyond PostgreSQL's INTEGER it cannot name a row (422).
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+STATUS_MESSAGES = {403: "error.forbidden", 404: "error.not_found", 405: "error.not_found",
+                   422: "error.bad_request"}
+
+
+def make_templates(display_timezone: str) -> Jinja2Templates:
+    """The console's Jinja2 environment, with a filter showing UTC times in local time."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    zone = ZoneInfo(display_timezone)
+
+    def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return "" if value is None else value.astimezone(zone).strftime(fmt)
+
+    def filesize(size: int) -> str:
+        return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(1, round(size / 1024))} KB"
+
+    templates.env.filters["localtime"] = localtime
+    templates.env.filters["filesize"] = filesize
+    templates.env.filters["mask_id"] = lambda n: n[:6] + "********" + n[-4:] if len(n) == 18 else n
+    return templates
+
+
+def language(request: Request) -> str:
+    lang = request.session.get("lang")
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def flash(request: Request, key: str, **params: object) -> None:
+    """Queue a notice (catalogue key) for the next page shown."""
+    request.session.setdefault("flash", []).append([key, params])
+    request.session["flash"] = request.session["flash"]  # mark the session modified
+
+
+def render(request: Request, template: str, staff: StaffIdentity | None = None,
+           status: int = 200, **context: object) -> HTMLResponse:
+    """Render a page with the translator ``t``, notices, CSRF token and the signed-in staff."""
+    ctx = request.app.state.ctx
+    t = translator(language(request))
+    notices = [t(key, **params) for key, params in request.session.pop("flash", [])]
+    error = context.pop("error", None)
+    if error is not None and not isinstance(error, str):  # a FormError
+        error = t(error.key, **error.params)
+    context.update(t=t, lang=language(request), staff=staff, csrf=csrf_token(request),
+                   notices=notices, error=error, path=request.url.path)
+    return ctx.templates.TemplateResponse(request, template, context, status_code=status,
+                                          headers=SECURITY_HEADERS)
+
+
+def render_error(request: Request, status: int, _message: str) -> HTMLResponse:
+    """The HTML page for an error under /console (message text from the catalogue)."""
+    return render(request, "error.html", None, status=status,
+                  message_key=STATUS_MESSAGES.get(status, "error.generic"))
+
+
+def redirect(path: str, **query: object) -> RedirectResponse:
+    """303 See Other to a console page (after a successful form post)."""
+    suffix = "?" + urlencode(query) if query else ""
+    return RedirectResponse(path + suffix, status_code=303)
+
+
+def checked_staff(request: Request, staff: StaffIdentity = Depends(current_staff),
+                  csrf_token_field: str = Form("", alias="csrf_token")) -> StaffIdentity:
+    """Dependency for form posts: a signed-in staff member and a matching CSRF token."""
+    if not csrf_token_field or csrf_token_field != request.session.get("csrf"):
+        raise HTTPException(403, "invalid form token, reload the page")
+    return staff
+
+
+def admin_only(staff: StaffIdentity) -> None:
+    if not staff.is_admin:
+        raise HTTPException(403, "administrators only")
+
+
+def scoped(stmt: Select, centre_column, staff: StaffIdentity) -> Select:
+    """Restrict a query to the staff member's centre unless they are an admin."""
+    return stmt if staff.is_admin else stmt.where(centre_column == staff.centre_id)
+
+
+def visible_centres(session: Session, staff: StaffIdentity) -> list[Centre]:
+    return list(session.scalars(scoped(select(Centre).order_by(Centre.name), Centre.id, staff)))
+
+
+def centre_in_scope(session: Session, staff: StaffIdentity, centre_id: int) -> Centre | None:
+    centre = session.get(Centre, centre_id)
+    if centre is None or (not staff.is_admin and centre.id != staff.centre_id):
+        return None
+    return centre
+
+
+def person_in_scope(session: Session, staff: StaffIdentity, person_id: int) -> Person | None:
+    person = session.get(Person, person_id)
+    if person is None or (not staff.is_admin and person.centre_id != staff.centre_id):
+        return None
+    return person
+
+
+def audit(session: Session, staff: StaffIdentity | None, at: dt.datetime, action: str,
+          target: str = "", detail: str = "") -> None:
+    """Append a staff action to the audit log (never secrets or personal documents)."""
+    session.add(AuditEntry(at=at, staff_id=staff.id if staff else None, action=action,
+                           target=target, detail=detail))
+
+
+@contextmanager
+def form_transaction(db: Database) -> Iterator[Session]:
+    """A session for a form post; a unique-constraint race becomes a form error."""
+    try:
+        with db.session() as session:
+            yield session
+    except IntegrityError:
+        raise FormError("error.conflict") from None

@@ -1,0 +1,75 @@
+"""Supervised persons (社区矫正对象): list with enrolment status, and registration."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from server_api import contract
+from server_api.server.auth import StaffIdentity, current_staff
+from server_api.server.console.common import (
+    audit, centre_in_scope, checked_staff, flash, form_transaction, redirect, render, scoped,
+    visible_centres,
+)
+from server_api.server.models import Person
+from server_api.server.validation import (
+    FormError, check_case_type, check_id_number, optional_text, parse_id, required_text,
+)
+
+router = APIRouter()
+
+
+def _persons_page(request: Request, staff: StaffIdentity, status: int = 200,
+                  error: FormError | None = None, values: dict | None = None) -> Response:
+    ctx = request.app.state.ctx
+    with ctx.db.session() as session:
+        stmt = (select(Person).options(selectinload(Person.centre),
+                                       selectinload(Person.face_templates),
+                                       selectinload(Person.voice_samples))
+                .order_by(Person.centre_id, Person.name, Person.id))
+        persons = list(session.scalars(scoped(stmt, Person.centre_id, staff)))
+        centres = visible_centres(session, staff)
+    return render(request, "persons.html", staff, status=status, error=error, persons=persons,
+                  centres=centres, case_types=list(contract.CaseType), values=values or {},
+                  case_type_keys={ct.value: ct.name for ct in contract.CaseType})
+
+
+@router.get("/persons")
+def persons(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
+    return _persons_page(request, staff)
+
+
+@router.post("/persons")
+def create_person(request: Request, centre_id: str = Form(""), name: str = Form(""),
+                  id_number: str = Form(""), case_type: str = Form(""),
+                  reporting_obligation: str = Form(""),
+                  staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    ctx = request.app.state.ctx
+    values = {"centre_id": centre_id, "name": name, "id_number": id_number,
+              "case_type": case_type, "reporting_obligation": reporting_obligation}
+    try:
+        if not centre_id.strip() and not staff.is_admin:
+            centre_id = str(staff.centre_id)
+        wanted_centre = parse_id(centre_id, "error.centre_required")
+        name = required_text(name, "error.person_name_required", 100)
+        number = check_id_number(id_number, ctx.clock().date())
+        kind = check_case_type(case_type)
+        obligation = optional_text(reporting_obligation, 4000)
+        with form_transaction(ctx.db) as session:
+            centre = centre_in_scope(session, staff, wanted_centre)
+            if centre is None:
+                raise FormError("error.centre_unknown")
+            if session.scalar(select(Person.id).where(Person.id_number == number)):
+                raise FormError("error.id_number_taken")
+            person = Person(centre_id=centre.id, name=name, id_number=number,
+                            case_type=kind.value, reporting_obligation=obligation,
+                            created_at=ctx.clock())
+            session.add(person)
+            session.flush()
+            audit(session, staff, ctx.clock(), "person_create", f"person:{person.id}",
+                  f"centre={centre.id}")
+    except FormError as exc:
+        return _persons_page(request, staff, 400, exc, values)
+    flash(request, "notice.person_created", name=name)
+    return redirect("/console/persons", created=person.id)

@@ -1,0 +1,26 @@
+"""What every request handler needs, built once by ``create_app`` and kept on ``app.state``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from server_api.server.clock import Clock
+from server_api.server.db import Database
+from server_api.server.settings import CentralSettings
+from server_api.server.storage import Storage
+
+
+@dataclass
+class ServerContext:
+    settings: CentralSettings
+    db: Database
+    storage: Storage
+    clock: Clock
+    templates: Jinja2Templates
+
+
+def get_context(request: Request) -> ServerContext:
+    """FastAPI dependency: the server context of the running app."""
+    return request.app.state.ctx

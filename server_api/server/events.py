@@ -1,0 +1,242 @@
+"""Storing terminal events: once per idempotency key, each kind into its own table.
+
+A batch is processed in order inside one transaction by the caller: if any event is
+refused (unknown person, bad payload, leave not approved...) an ``ApiError`` names it and
+nothing of the batch is kept. Payload shapes are those documented in the contract.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from server_api import contract
+from server_api.server.clock import as_utc
+from server_api.server.errors import ApiError
+from server_api.server.models import (
+    MAX_ID, Checkin, Event, FaceTemplate, Leave, LessonAssignment, LessonProgress, Person,
+    VoiceSample,
+)
+from server_api.server.settings import CentralSettings
+from server_api.server.storage import FileTxn
+from server_api.server.terminal_auth import TerminalIdentity
+from server_api.server.validation import has_control_characters
+
+FACE_TEMPLATE_SIZE = 128
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _no_control_characters(self):
+        # Refused alike on every database (PostgreSQL cannot store NUL, SQLite could).
+        for name, value in self:
+            if isinstance(value, str) and has_control_characters(value):
+                raise ValueError(f"{name} contains control characters")
+        return self
+
+
+class CheckinPayload(_Payload):
+    match_score: float
+    snapshot_jpeg_b64: str | None = None
+
+
+class LeaveRequestPayload(_Payload):
+    destination: str = Field(min_length=1, max_length=200)
+    start_date: dt.date
+    end_date: dt.date
+    reason: str = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        if not self.destination.strip() or not self.reason.strip():
+            raise ValueError("destination and reason must not be blank")
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class LeaveReturnPayload(_Payload):
+    leave_key: str = Field(min_length=8, max_length=64)
+
+
+class LessonProgressPayload(_Payload):
+    lesson_id: int = Field(ge=1, le=MAX_ID)
+    watched_seconds: float = Field(ge=0)
+    position_seconds: float = Field(default=0.0, ge=0)
+
+
+class FaceEnrolmentPayload(_Payload):
+    templates: list[list[float]] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _template_sizes(self):
+        if any(len(t) != FACE_TEMPLATE_SIZE for t in self.templates):
+            raise ValueError(f"each template must have {FACE_TEMPLATE_SIZE} numbers")
+        return self
+
+
+class VoiceEnrolmentPayload(_Payload):
+    wav_b64: str = Field(min_length=1)
+    seconds: float = Field(gt=0, le=600)
+
+
+@dataclass
+class EventContext:
+    """One batch's surroundings: the database session, the terminal, the files."""
+
+    session: Session
+    terminal: TerminalIdentity
+    files: FileTxn
+    settings: CentralSettings
+    now: dt.datetime
+
+
+def _invalid(event: contract.Event, message: str) -> ApiError:
+    return ApiError(422, "invalid_event_payload", f"event {event.idempotency_key}: {message}")
+
+
+def _payload(model: type[_Payload], event: contract.Event) -> _Payload:
+    try:
+        return model.model_validate(event.payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
+        raise _invalid(event, f"{where}: {first.get('msg', 'invalid')}") from None
+
+
+def _decode(event: contract.Event, text: str, max_bytes: int, what: str) -> bytes:
+    if len(text) > (max_bytes * 4) // 3 + 4:
+        raise ApiError(413, "payload_too_large",
+                       f"event {event.idempotency_key}: {what} larger than {max_bytes} bytes")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid(event, f"{what} is not valid base64") from None
+
+
+def _store_checkin(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = _payload(CheckinPayload, event)
+    snapshot_path = None
+    if payload.snapshot_jpeg_b64:
+        jpeg = _decode(event, payload.snapshot_jpeg_b64, ctx.settings.max_snapshot_bytes,
+                       "snapshot")
+        if not jpeg.startswith(b"\xff\xd8\xff"):
+            raise _invalid(event, "snapshot is not a JPEG image")
+        day = as_utc(event.occurred_at).strftime("%Y/%m/%d")
+        snapshot_path = ctx.files.write(
+            f"snapshots/{ctx.terminal.centre_id}/{day}/{row.id}.jpg", jpeg)
+    ctx.session.add(Checkin(event_id=row.id, person_id=event.person_id,
+                            terminal_id=ctx.terminal.id, occurred_at=row.occurred_at,
+                            match_score=payload.match_score, snapshot_path=snapshot_path))
+
+
+def _store_leave_request(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = _payload(LeaveRequestPayload, event)
+    if ctx.session.scalar(select(Leave.id).where(Leave.key == event.idempotency_key)):
+        raise ApiError(409, "leave_key_conflict",
+                       f"event {event.idempotency_key}: a leave with this key already exists")
+    ctx.session.add(Leave(
+        key=event.idempotency_key, person_id=event.person_id, terminal_id=ctx.terminal.id,
+        destination=payload.destination.strip(), start_date=payload.start_date,
+        end_date=payload.end_date, reason=payload.reason.strip(),
+        status=contract.LeaveStatus.pending.value, requested_at=row.occurred_at,
+        decision_note=""))
+
+
+def _store_leave_return(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = _payload(LeaveReturnPayload, event)
+    leave = ctx.session.scalar(select(Leave).where(Leave.key == payload.leave_key,
+                                                   Leave.person_id == event.person_id))
+    if leave is None:
+        raise ApiError(404, "leave_not_found", f"event {event.idempotency_key}: "
+                       f"no leave {payload.leave_key} for this person")
+    if leave.status != contract.LeaveStatus.approved.value:
+        raise ApiError(409, "leave_not_approved", f"event {event.idempotency_key}: "
+                       f"leave {payload.leave_key} is {leave.status}, "
+                       "only an approved leave can be closed")
+    leave.status = contract.LeaveStatus.closed.value
+    leave.returned_at = row.occurred_at
+
+
+def _store_lesson_progress(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = _payload(LessonProgressPayload, event)
+    assigned = ctx.session.scalar(select(LessonAssignment.id).where(
+        LessonAssignment.lesson_id == payload.lesson_id,
+        LessonAssignment.person_id == event.person_id))
+    if assigned is None:
+        raise ApiError(404, "lesson_not_assigned", f"event {event.idempotency_key}: "
+                       f"lesson {payload.lesson_id} is not assigned to this person")
+    progress = ctx.session.scalar(select(LessonProgress).where(
+        LessonProgress.lesson_id == payload.lesson_id,
+        LessonProgress.person_id == event.person_id))
+    if progress is None:
+        progress = LessonProgress(lesson_id=payload.lesson_id, person_id=event.person_id,
+                                  watched_seconds=0.0, position_seconds=0.0)
+        ctx.session.add(progress)
+    progress.watched_seconds = max(progress.watched_seconds, payload.watched_seconds)
+    progress.position_seconds = payload.position_seconds
+    progress.updated_at = ctx.now
+
+
+def _store_face_enrolment(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = _payload(FaceEnrolmentPayload, event)
+    ctx.session.execute(delete(FaceTemplate).where(FaceTemplate.person_id == event.person_id))
+    for template in payload.templates:
+        ctx.session.add(FaceTemplate(person_id=event.person_id, encoding_json=json.dumps(template),
+                                     created_at=row.occurred_at))
+
+
+def _store_voice_enrolment(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = _payload(VoiceEnrolmentPayload, event)
+    wav = _decode(event, payload.wav_b64, ctx.settings.max_voice_bytes, "voice sample")
+    if len(wav) < 44 or wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
+        raise _invalid(event, "voice sample is not a WAV file")
+    # The newest sample replaces the older ones (keep no more biometrics than needed).
+    older = select(VoiceSample).where(VoiceSample.person_id == event.person_id)
+    for old in ctx.session.scalars(older):
+        ctx.files.obsolete(old.path)
+        ctx.session.delete(old)
+    path = ctx.files.write(f"voice/{event.person_id}/{row.id}.wav", wav)
+    ctx.session.add(VoiceSample(person_id=event.person_id, path=path, seconds=payload.seconds,
+                                created_at=row.occurred_at))
+
+
+HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event], None]] = {
+    contract.EventKind.checkin: _store_checkin,
+    contract.EventKind.leave_request: _store_leave_request,
+    contract.EventKind.leave_return: _store_leave_return,
+    contract.EventKind.lesson_progress: _store_lesson_progress,
+    contract.EventKind.face_enrolment: _store_face_enrolment,
+    contract.EventKind.voice_enrolment: _store_voice_enrolment,
+}
+
+
+def store_event(ctx: EventContext, event: contract.Event) -> str:
+    """Store one event unless its key was seen from this terminal: "stored" or "duplicate"."""
+    if has_control_characters(event.idempotency_key):
+        raise _invalid(event, "idempotency_key contains control characters")
+    seen = ctx.session.scalar(select(Event.id).where(
+        Event.terminal_id == ctx.terminal.id, Event.idempotency_key == event.idempotency_key))
+    if seen is not None:
+        return "duplicate"
+    person = ctx.session.get(Person, event.person_id) if 0 < event.person_id <= MAX_ID else None
+    if person is None or person.centre_id != ctx.terminal.centre_id:
+        raise ApiError(404, "person_not_found",
+                       f"event {event.idempotency_key}: person {event.person_id} not found")
+    row = Event(terminal_id=ctx.terminal.id, idempotency_key=event.idempotency_key,
+                kind=event.kind.value, person_id=event.person_id,
+                occurred_at=as_utc(event.occurred_at), received_at=ctx.now)
+    ctx.session.add(row)
+    ctx.session.flush()  # the row id names stored files; the key is now taken in this batch
+    HANDLERS[event.kind](ctx, event, row)
+    ctx.session.flush()
+    return "stored"

@@ -1,0 +1,1 @@
+"""Message catalogues of the staff console (a package so they are installed)."""

@@ -1,0 +1,229 @@
+"""Tables of the central server (SQLAlchemy 2 declarative).
+
+Times are stored as naive UTC and always handed back as aware UTC (``UTCDateTime``), so
+SQLite and PostgreSQL behave alike. Files (snapshots, voice samples, lessons) live under
+the data folder; rows hold their path relative to it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Text,
+    TypeDecorator, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Largest id a lookup accepts: PostgreSQL's INTEGER; bigger numbers cannot name a row.
+MAX_ID = 2**31 - 1
+
+# Stable constraint names: Alembic needs them to alter tables on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime stored as naive UTC on every database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Centre(Base):
+    __tablename__ = "centres"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))  # "admin" sees all centres, "staff" one
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    centre: Mapped[Centre | None] = relationship()
+
+
+class Person(Base):
+    """A supervised person (社区矫正对象) of one centre."""
+
+    __tablename__ = "persons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    case_type: Mapped[str] = mapped_column(String(20))  # a contract.CaseType value
+    reporting_obligation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    centre: Mapped[Centre] = relationship()
+    face_templates: Mapped[list[FaceTemplate]] = relationship(
+        order_by="FaceTemplate.id", cascade="all, delete-orphan")
+    voice_samples: Mapped[list[VoiceSample]] = relationship(
+        order_by="VoiceSample.id", cascade="all, delete-orphan")
+
+
+class FaceTemplate(Base):
+    __tablename__ = "face_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    encoding_json: Mapped[str] = mapped_column(Text)  # JSON list of 128 floats
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class VoiceSample(Base):
+    __tablename__ = "voice_samples"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Terminal(Base):
+    __tablename__ = "terminals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)  # the API's terminal_id
+    name: Mapped[str] = mapped_column(String(100))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    centre: Mapped[Centre] = relationship()
+
+
+class EnrolToken(Base):
+    """A one-time token staff hand to the installer of a new terminal."""
+
+    __tablename__ = "enrol_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"))
+
+
+class Event(Base):
+    """One accepted terminal event; the unique key makes redelivery harmless."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key",
+                                       name="uq_events_terminal_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(30))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Checkin(Base):
+    __tablename__ = "checkins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    match_score: Mapped[float] = mapped_column(Float)
+    snapshot_path: Mapped[str | None] = mapped_column(String(500))
+    person: Mapped[Person] = relationship()
+    terminal: Mapped[Terminal] = relationship()
+
+
+class Leave(Base):
+    """A leave request (请假/外出); ``key`` is the idempotency key of its event."""
+
+    __tablename__ = "leaves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    destination: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # a contract.LeaveStatus
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    person: Mapped[Person] = relationship()
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(255))  # as uploaded, for staff
+    path: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LessonAssignment(Base):
+    __tablename__ = "lesson_assignments"
+    __table_args__ = (UniqueConstraint("lesson_id", "person_id",
+                                       name="uq_lesson_assignments_lesson_person"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lesson: Mapped[Lesson] = relationship()
+    person: Mapped[Person] = relationship()
+
+
+class LessonProgress(Base):
+    __tablename__ = "lesson_progress"
+    __table_args__ = (UniqueConstraint("lesson_id", "person_id",
+                                       name="uq_lesson_progress_lesson_person"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    watched_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    position_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Append-only record of staff actions (who did what, when)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,45 @@
+"""The central server's one settings object (environment variables ``KIOSK_CENTRAL_*``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data/central")
+
+
+def default_database_url(data_dir: Path) -> str:
+    """The embedded default: a SQLite file inside the data folder."""
+    return f"sqlite:///{Path(data_dir).resolve() / 'central.db'}"
+
+
+class CentralSettings(BaseSettings):
+    """Everything the central server can be told; defaults suit one centre on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="KIOSK_CENTRAL_", extra="ignore")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    # Empty means the SQLite default inside data_dir (see ``resolved_database_url``).
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8800, ge=1, le=65535)
+
+    # Password of the first ``admin`` account; generated and printed once when unset.
+    admin_password: str | None = Field(default=None, repr=False)
+    # Key signing the console's session cookie; generated into data_dir when unset.
+    session_secret: str | None = Field(default=None, repr=False)
+    session_max_age_s: int = Field(default=8 * 3600, gt=0)
+    # Set in production behind TLS so the session cookie never travels in clear.
+    session_https_only: bool = False
+
+    enrol_token_ttl_hours: float = Field(default=24.0, gt=0)
+    # Staff see times in the centre's local time; storage is always UTC.
+    display_timezone: str = "Asia/Shanghai"
+    max_lesson_bytes: int = Field(default=2 * 1024**3, gt=0)
+    max_snapshot_bytes: int = Field(default=2 * 1024**2, gt=0)
+    max_voice_bytes: int = Field(default=10 * 1024**2, gt=0)
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or the SQLite file in the data folder."""
+        return self.database_url or default_database_url(self.data_dir)

@@ -1,0 +1,170 @@
+"""The terminal API (``/api/v1``), exactly as described in ``server_api.contract``.
+
+A terminal only ever sees persons of its own centre: anything else answers 404, as if it
+did not exist.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from server_api import contract
+from server_api.server.context import ServerContext, get_context
+from server_api.server.errors import ApiError
+from server_api.server.events import EventContext, store_event
+from server_api.server.models import (
+    MAX_ID, Centre, Leave, Lesson, LessonAssignment, LessonProgress, Person,
+)
+from server_api.server.storage import FileTxn
+from server_api.server.terminal_auth import (
+    TerminalIdentity, authenticated_terminal, enrol_terminal,
+)
+
+ERRORS = {status: {"model": contract.ErrorResponse}
+          for status in (400, 401, 403, 404, 409, 413, 416, 422)}
+PersonId = Annotated[int, Path(ge=1, le=MAX_ID)]
+LessonId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RANGE_RE = re.compile(r"^bytes=(\d+)-(\d*)$")
+# Two requests racing on the same idempotency key: the loser retries and sees a duplicate.
+BATCH_ATTEMPTS = 3
+
+router = APIRouter(prefix=contract.API_PREFIX, responses=ERRORS, tags=["terminal"])
+
+
+@router.post("/terminals/enrol", response_model=contract.EnrolResponse)
+def enrol(request: contract.EnrolRequest,
+          ctx: ServerContext = Depends(get_context)) -> contract.EnrolResponse:
+    """Enrol a terminal with a one-time token created by staff; returns its credentials."""
+    with ctx.db.session() as session:
+        return enrol_terminal(session, request, ctx.clock())
+
+
+@router.get("/terminal/roster", response_model=contract.RosterResponse)
+def roster(terminal: TerminalIdentity = Depends(authenticated_terminal),
+           ctx: ServerContext = Depends(get_context)) -> contract.RosterResponse:
+    """The persons of the terminal's centre with their face templates."""
+    with ctx.db.session() as session:
+        centre = session.get(Centre, terminal.centre_id)
+        persons = session.scalars(
+            select(Person).where(Person.centre_id == terminal.centre_id).order_by(Person.id)
+            .options(selectinload(Person.face_templates), selectinload(Person.voice_samples)))
+        return contract.RosterResponse(centre_id=centre.id, centre_name=centre.name, persons=[
+            contract.RosterPerson(
+                id=p.id, name=p.name, id_number=p.id_number, case_type=p.case_type,
+                reporting_obligation=p.reporting_obligation,
+                face_templates=[json.loads(t.encoding_json) for t in p.face_templates],
+                has_voice=bool(p.voice_samples))
+            for p in persons])
+
+
+@router.post("/terminal/events", response_model=contract.EventBatchResponse)
+def post_events(batch: contract.EventBatch,
+                terminal: TerminalIdentity = Depends(authenticated_terminal),
+                ctx: ServerContext = Depends(get_context)) -> contract.EventBatchResponse:
+    """Store a batch in order, in one transaction; a repeated key answers "duplicate"."""
+    for attempt in range(BATCH_ATTEMPTS):
+        files = FileTxn(ctx.storage)
+        try:
+            with ctx.db.session() as session:
+                event_ctx = EventContext(session, terminal, files, ctx.settings, ctx.clock())
+                results = [contract.EventResult(idempotency_key=e.idempotency_key,
+                                                status=store_event(event_ctx, e))
+                           for e in batch.events]
+        except IntegrityError:
+            files.rolled_back()
+            if attempt + 1 == BATCH_ATTEMPTS:
+                raise ApiError(409, "conflict", "the batch conflicts with concurrent writes; "
+                                                "send it again") from None
+            continue
+        except BaseException:
+            files.rolled_back()
+            raise
+        files.committed()
+        return contract.EventBatchResponse(results=results)
+    raise AssertionError("unreachable")
+
+
+def _person_of_terminal(session, terminal: TerminalIdentity, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.centre_id != terminal.centre_id:
+        raise ApiError(404, "person_not_found", f"person {person_id} not found")
+    return person
+
+
+@router.get("/terminal/persons/{person_id}/leaves", response_model=contract.LeaveList)
+def person_leaves(person_id: PersonId,
+                  terminal: TerminalIdentity = Depends(authenticated_terminal),
+                  ctx: ServerContext = Depends(get_context)) -> contract.LeaveList:
+    """The person's leave requests, newest first, with staff decisions."""
+    with ctx.db.session() as session:
+        _person_of_terminal(session, terminal, person_id)
+        leaves = session.scalars(select(Leave).where(Leave.person_id == person_id)
+                                 .order_by(Leave.requested_at.desc(), Leave.id.desc()))
+        return contract.LeaveList(leaves=[contract.LeaveInfo(
+            key=l.key, destination=l.destination, start_date=l.start_date, end_date=l.end_date,
+            reason=l.reason, status=l.status, decided_at=l.decided_at,
+            decision_note=l.decision_note, returned_at=l.returned_at) for l in leaves])
+
+
+@router.get("/terminal/persons/{person_id}/lessons", response_model=contract.LessonList)
+def person_lessons(person_id: PersonId,
+                   terminal: TerminalIdentity = Depends(authenticated_terminal),
+                   ctx: ServerContext = Depends(get_context)) -> contract.LessonList:
+    """Lessons assigned to the person, with the learning time recorded so far."""
+    with ctx.db.session() as session:
+        _person_of_terminal(session, terminal, person_id)
+        rows = session.execute(
+            select(Lesson, LessonProgress.watched_seconds)
+            .join(LessonAssignment, LessonAssignment.lesson_id == Lesson.id)
+            .outerjoin(LessonProgress, (LessonProgress.lesson_id == Lesson.id)
+                       & (LessonProgress.person_id == person_id))
+            .where(LessonAssignment.person_id == person_id)
+            .order_by(LessonAssignment.assigned_at, Lesson.id))
+        return contract.LessonList(lessons=[contract.LessonInfo(
+            id=lesson.id, title=lesson.title, sha256=lesson.sha256, size=lesson.size,
+            watched_seconds=watched or 0.0) for lesson, watched in rows])
+
+
+def _check_range(header: str | None, size: int) -> None:
+    """Refuse, in the JSON error shape, a Range this endpoint cannot honour."""
+    if header is None:
+        return
+    match = RANGE_RE.match(header.strip())
+    if not match:
+        raise ApiError(400, "range_invalid", "only 'Range: bytes=N-' or 'bytes=N-M' is supported")
+    start = int(match.group(1))
+    end = int(match.group(2)) if match.group(2) else None
+    if start >= size or (end is not None and end < start):
+        raise ApiError(416, "range_not_satisfiable", f"the content has {size} bytes",
+                       headers={"Content-Range": f"bytes */{size}"})
+
+
+@router.get("/terminal/lessons/{lesson_id}/content", response_class=FileResponse,
+            responses={200: {"content": {"video/mp4": {}}},
+                       206: {"description": "Partial content"}})
+def lesson_content(lesson_id: LessonId,
+                   range_header: str | None = Header(None, alias="Range"),
+                   terminal: TerminalIdentity = Depends(authenticated_terminal),
+                   ctx: ServerContext = Depends(get_context)) -> FileResponse:
+    """The lesson video, if assigned to someone of the terminal's centre (honours Range)."""
+    with ctx.db.session() as session:
+        lesson = session.scalar(
+            select(Lesson).join(LessonAssignment, LessonAssignment.lesson_id == Lesson.id)
+            .join(Person, Person.id == LessonAssignment.person_id)
+            .where(Lesson.id == lesson_id, Person.centre_id == terminal.centre_id).limit(1))
+    if lesson is None:
+        raise ApiError(404, "lesson_not_found", f"lesson {lesson_id} not found")
+    path = ctx.storage.resolve(lesson.path)
+    if not path.is_file():
+        raise ApiError(404, "lesson_content_missing",
+                       f"the content of lesson {lesson_id} is missing")
+    _check_range(range_header, lesson.size)
+    return FileResponse(path, media_type=lesson.media_type,
+                        headers={"ETag": f'"{lesson.sha256}"', "Cache-Control": "private"})

@@ -1,0 +1,31 @@
+"""Random secrets and their stored digests.
+
+Terminal secrets and enrolment tokens are 32 random bytes, so a plain SHA-256 digest is
+enough to store them (no password stretching needed); staff passwords use Argon2 in
+``auth.py``. Comparisons are constant-time.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_secret() -> str:
+    """A fresh 32-byte random secret, URL-safe text."""
+    return secrets.token_urlsafe(32)
+
+
+def new_terminal_id() -> str:
+    """A public, unguessable terminal identifier (no ``:``, which separates the secret)."""
+    return "t-" + secrets.token_hex(8)
+
+
+def digest(secret: str) -> str:
+    """The hex SHA-256 digest stored in place of a secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def matches(secret: str, stored_digest: str) -> bool:
+    """Constant-time check of a presented secret against its stored digest."""
+    return hmac.compare_digest(digest(secret), stored_digest)

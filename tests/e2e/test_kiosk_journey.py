@@ -1,0 +1,131 @@
+"""A supervised person's whole visit, on real code paths: the kiosk core with simulated
+devices fed by real photos and a real voice, a central server process on SQLite, the
+staff console over HTTP."""
+from __future__ import annotations
+
+import datetime as dt
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.core import KioskCore
+from kiosk.errors import FlowError
+from tests.e2e.conftest import PERSON, STRANGER
+from tests.e2e.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def start_core(settings) -> KioskCore:
+    core = KioskCore(settings)
+    core.start()
+    wait_for(lambda: core.roster(), 20, "the roster to arrive")
+    return core
+
+
+def enrol(core: KioskCore, sim, person_id: int) -> None:
+    assert core.check_staff_pin(core.settings.staff_pin)
+    assert not core.check_staff_pin("000000")
+    sim.show(PERSON, 1, 2, 3)
+    frames = core.capture_enrolment_frames(count=6, interval_s=0.25)
+    assert core.enrol_face(person_id, frames) >= 2
+    core.enrol_voice(person_id, core.record_voice_sample(4.0))
+    sim.show(None)
+
+
+def identify(core: KioskCore, sim, identity: str, photo: int):
+    core.begin_identification()
+    sim.show(identity, photo)
+    return wait_for(lambda: core.identity_state().status in ("identified", "not_recognised")
+                    and core.identity_state(), 30, "an identification result")
+
+
+def write_lesson_video(path, seconds: int = 3) -> None:
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 240))
+    for i in range(seconds * 10):
+        frame = np.full((240, 320, 3), (i * 8) % 255, np.uint8)
+        cv2.putText(frame, f"{i}", (100, 140), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+        out.write(frame)
+    out.release()
+
+
+def test_visit_enrol_identify_checkin_leave_return_lesson(centre, sim, kiosk_settings, tmp_path):
+    core = start_core(kiosk_settings)
+    try:
+        enrol(core, sim, centre.person_id)
+        state = identify(core, sim, PERSON, 5)  # a photo not used for enrolment
+        assert state.status == "identified" and state.person_id == centre.person_id
+        assert core.person.id == centre.person_id and "*" in core.person.display_name
+
+        receipt = core.check_in()
+        rows = wait_for(lambda: centre.console.checkins(), 20, "the check-in on the console")
+        assert rows[0]["person_id"] == centre.person_id and rows[0]["snapshot"]
+        assert rows[0]["score"] > 0
+
+        today = core.clock.today()
+        with pytest.raises(FlowError) as err:
+            core.submit_leave("上海市", today + dt.timedelta(days=3), today + dt.timedelta(days=1),
+                              "leave.reason.family")
+        assert err.value.message_key == "leave.error.end_before_start"
+        key = core.submit_leave("上海市", today + dt.timedelta(days=1),
+                                today + dt.timedelta(days=3), "leave.reason.family")
+        wait_for(lambda: key in centre.console.pending_leaves(), 20, "the leave on the console")
+        assert [l.status for l in core.leave_requests()] == ["pending"]
+        centre.console.decide_leave(key, approve=True, note="同意，按时销假")
+        (item,) = core.leave_requests()
+        assert item.status == "approved" and item.can_return and item.status_text == "已批准"
+        core.report_return(key)
+        wait_for(lambda: core.client.leaves(centre.person_id).leaves[0].status.value == "closed",
+                 20, "the leave to be closed on the server")
+
+        video = tmp_path / "lesson.mp4"
+        write_lesson_video(video)
+        lesson_id = centre.console.upload_lesson("法治教育第一课", video)
+        centre.console.assign_lesson(lesson_id, centre.person_id)
+        (lesson,) = core.lessons()
+        assert lesson.title == "法治教育第一课"
+        seen = []
+        path = core.prepare_lesson(lesson.id, seen.append)
+        assert path.read_bytes() == video.read_bytes() and seen[-1] == 1.0
+        core.record_lesson_progress(lesson.id, 2.5, 2.5)
+        wait_for(lambda: core.client.lessons(centre.person_id).lessons[0].watched_seconds >= 2.5,
+                 20, "watched time on the server")
+        assert receipt.record_no
+    finally:
+        core.stop()
+
+
+def test_unenrolled_face_is_not_identified(centre, sim, kiosk_settings):
+    core = start_core(kiosk_settings)
+    try:
+        enrol(core, sim, centre.person_id)
+        for photo in (1, 2, 3):
+            state = identify(core, sim, STRANGER, photo)
+            assert state.status == "not_recognised", photo
+            assert core.person is None
+            core.cancel_identification()
+    finally:
+        core.stop()
+
+
+def test_inactivity_returns_to_idle_and_clears_the_person(centre, sim, kiosk_settings):
+    core = start_core(kiosk_settings.model_copy(update={"idle_timeout_s": 1.0}))
+    try:
+        enrol(core, sim, centre.person_id)
+        assert identify(core, sim, PERSON, 5).status == "identified"
+        assert core.person is not None and not core.session_timed_out()
+        wait_for(core.session_timed_out, 5, "the inactivity timeout")
+        core.end_session()
+        assert core.person is None
+        with pytest.raises(FlowError):
+            core.check_in()
+    finally:
+        core.stop()
+
+
+def test_corrupt_lesson_is_refused_with_a_message(centre, sim, kiosk_settings, tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    with pytest.raises(Exception):
+        centre.console.upload_lesson("坏文件", bad)

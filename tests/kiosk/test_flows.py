@@ -1,0 +1,127 @@
+"""The kiosk's flows on a real SQLite store, without a server: what a person would notice."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from kiosk import outbox
+from kiosk.clock import Clock
+from kiosk.errors import FlowError
+from kiosk.flows import checkin, enrolment, leave, lessons
+from kiosk.store import open_store
+from kiosk.store.models import Checkin, LeaveRequest, Outbox, Person
+
+
+class FixedClock(Clock):
+    def __init__(self, now: dt.datetime) -> None:
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(tmp_path / "kiosk.db")
+    with s.session() as ses:
+        ses.add(Person(id=7, name="张小三", id_number="110101199003070011", case_type="缓刑"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.timezone.utc))
+
+
+def test_store_uses_wal_and_full_sync(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_checkin_writes_record_and_outbox_together(store, clock):
+    receipt = checkin.check_in(store, clock, 7, 0.71, b"\xff\xd8jpeg")
+    with store.session() as s:
+        row = s.get(Checkin, receipt.key)
+        box = s.scalars(select(Outbox)).one()
+    assert row.person_id == 7 and row.snapshot_jpeg == b"\xff\xd8jpeg"
+    assert box.key == receipt.key and box.kind == "checkin" and box.delivered_at is None
+    assert box.payload["match_score"] == 0.71
+    assert receipt.record_no.startswith("20261122-")
+
+
+def test_outbox_keeps_order(store, clock):
+    keys = [checkin.check_in(store, clock, 7, 0.5, None).key for _ in range(5)]
+    assert [r.key for r in outbox.pending(store)] == keys
+    outbox.mark_delivered(store, keys[:2], clock.now())
+    assert [r.key for r in outbox.pending(store)] == keys[2:]
+    assert outbox.depth(store) == 3
+
+
+@pytest.mark.parametrize("dest,start,end,reason,key", [
+    ("", 1, 2, "leave.reason.family", "leave.error.destination_required"),
+    ("北京市", 1, 2, "nonsense", "leave.error.reason_required"),
+    ("北京市", -1, 2, "leave.reason.family", "leave.error.start_in_past"),
+    ("北京市", 3, 2, "leave.reason.family", "leave.error.end_before_start"),
+    ("北京市", 1, 31, "leave.reason.family", "leave.error.too_long"),
+])
+def test_bad_leave_is_refused_and_nothing_written(store, clock, dest, start, end, reason, key):
+    today = clock.today()
+    with pytest.raises(FlowError) as err:
+        leave.submit(store, clock, 7, dest, today + dt.timedelta(days=start),
+                     today + dt.timedelta(days=end), reason)
+    assert err.value.message_key == key
+    with store.session() as s:
+        assert s.scalars(select(LeaveRequest)).all() == []
+        assert s.scalars(select(Outbox)).all() == []
+
+
+def test_leave_of_thirty_days_is_accepted(store, clock):
+    today = clock.today()
+    key = leave.submit(store, clock, 7, "上海市", today, today + dt.timedelta(days=29),
+                       "leave.reason.medical")
+    views = leave.list_for(store, 7)
+    assert [v.key for v in views] == [key] and views[0].status == "queued"
+
+
+def test_return_only_for_approved_leave(store, clock):
+    today = clock.today()
+    key = leave.submit(store, clock, 7, "上海市", today, today, "leave.reason.work")
+    with pytest.raises(FlowError) as err:
+        leave.report_return(store, clock, 7, key)
+    assert err.value.message_key == "leave.error.not_approved"
+    with store.session() as s:
+        s.get(LeaveRequest, key).status = "approved"
+    leave.report_return(store, clock, 7, key)
+    assert leave.list_for(store, 7)[0].status == "closed"
+    kinds = [r.kind for r in outbox.pending(store)]
+    assert kinds == ["leave_request", "leave_return"]
+
+
+def test_lesson_progress_keeps_the_most_watched(store, clock):
+    assert lessons.record_progress(store, clock, 7, 3, 40.0, 40.0) == 40.0
+    assert lessons.record_progress(store, clock, 7, 3, 10.0, 10.0) == 40.0
+    assert lessons.record_progress(store, clock, 7, 3, 55.0, 55.0) == 55.0
+
+
+def test_face_enrolment_needs_two_templates(store, clock):
+    with pytest.raises(FlowError):
+        enrolment.enrol_face(store, clock, 7, [np.zeros(128)])
+    assert enrolment.enrol_face(store, clock, 7, [np.zeros(128), np.ones(128)]) == 2
+    assert outbox.has_pending(store, "face_enrolment", 7)
+
+
+@pytest.mark.parametrize("samples,key", [
+    (np.zeros(16000 // 2, dtype=np.int16), "enrol.error.voice_too_short"),
+    (np.zeros(16000 * 3, dtype=np.int16), "enrol.error.voice_too_quiet"),
+    (np.full(16000 * 3, 32767, dtype=np.int16), "enrol.error.voice_clipped"),
+])
+def test_unusable_voice_sample_is_refused_with_instruction(store, clock, samples, key):
+    with pytest.raises(FlowError) as err:
+        enrolment.enrol_voice(store, clock, 7, samples, 16000, b"RIFF")
+    assert err.value.message_key == key
+    assert outbox.depth(store) == 0

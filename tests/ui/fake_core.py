@@ -1,0 +1,248 @@
+"""A stand-in for `kiosk.core.KioskCore` with the same interface, for UI-only tests.
+
+It lets the screens be rendered and driven while the real core is being written, and
+later keeps the UI tests independent of the server. It is NOT the product: no identity
+check, no database. Behaviour is configured by the settings dict of the scenario:
+
+  camera_dir   folder of images; the newest image is the camera frame. Missing folder:
+               camera unavailable; empty: nobody there. An image whose file stem is a key
+               of `people` is recognised as that person after `recognise_seconds`.
+  people       {"stem": {"id": "p1", "display_name": "张*三", "case_type": "probation"}}
+  staff_pin    PIN accepted by check_staff_pin (default "2468")
+  timeout_seconds   inactivity timeout of a session (default 120)
+  work_dir     where prepared lesson videos are written
+  log_file     JSON lines of every call that changes something (for assertions)
+"""
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+
+from kiosk.errors import FlowError
+
+ROOT = Path(__file__).resolve().parents[2]
+PROVINCES = [("北京市", "Beijing"), ("天津市", "Tianjin"), ("河北省", "Hebei"), ("山西省", "Shanxi"),
+             ("内蒙古自治区", "Inner Mongolia"), ("辽宁省", "Liaoning"), ("吉林省", "Jilin"),
+             ("黑龙江省", "Heilongjiang"), ("上海市", "Shanghai"), ("江苏省", "Jiangsu"),
+             ("浙江省", "Zhejiang"), ("安徽省", "Anhui"), ("福建省", "Fujian"), ("江西省", "Jiangxi"),
+             ("山东省", "Shandong"), ("河南省", "Henan"), ("湖北省", "Hubei"), ("湖南省", "Hunan"),
+             ("广东省", "Guangdong"), ("广西壮族自治区", "Guangxi")]
+REASONS = [("medical", "就医", "Medical care"), ("family", "探亲", "Visit family"),
+           ("work", "务工", "Work"), ("funeral", "奔丧", "Funeral"), ("study", "就学", "Study"),
+           ("other", "其他正当理由", "Other legitimate reason")]
+STATUS = {"pending": ("待审批", "Waiting for approval"), "approved": ("已批准", "Approved"),
+          "rejected": ("未批准", "Not approved"), "closed": ("已销假", "Returned"),
+          "queued": ("待发送", "Waiting to send")}
+
+
+@dataclass
+class _Leave:
+    key: str
+    destination: str
+    start_date: date
+    end_date: date
+    status: str
+    decision_note: str = ""
+
+
+@dataclass
+class FakeCore:
+    settings: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.language = "zh_CN"
+        self.person = None
+        self._catalogue = self._load_catalogue()
+        self._last_activity = time.monotonic()
+        self._identifying = False
+        self._seen_since = None
+        self._lock = threading.Lock()
+        today = date.today()
+        self._leaves = [
+            _Leave("L1", "江苏省", today - timedelta(days=3), today, "approved"),
+            _Leave("L2", "广东省", today + timedelta(days=5), today + timedelta(days=8), "pending"),
+            _Leave("L3", "上海市", today - timedelta(days=20), today - timedelta(days=18), "rejected",
+                   "请补充就医证明"),
+        ]
+
+    # --- plumbing ---------------------------------------------------------------
+    def _load_catalogue(self):
+        texts = {lang: {} for lang in ("zh_CN", "en")}
+        needed = ROOT / "screens" / "NEEDED_KEYS.json"
+        if needed.exists():
+            for key, by_lang in json.loads(needed.read_text("utf-8")).items():
+                for lang, text in by_lang.items():
+                    texts[lang][key] = text
+        for lang in texts:  # the lead's catalogues win where they exist
+            path = ROOT / "kiosk" / "locale" / f"{lang}.json"
+            if path.exists():
+                texts[lang].update(json.loads(path.read_text("utf-8")))
+        return texts
+
+    def _log(self, call, **kw):
+        path = self.settings.get("log_file")
+        if path:
+            with self._lock, open(path, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"call": call, **kw}, default=str, ensure_ascii=False) + "\n")
+
+    def start(self): self._log("start")
+    def stop(self): self._log("stop")
+
+    def tr(self, key, **kw):
+        text = self._catalogue.get(self.language, {}).get(key, key)
+        try:
+            return text.format(**kw)
+        except (KeyError, IndexError, ValueError):
+            return text
+
+    def set_language(self, lang):
+        self.language = lang
+        self._log("set_language", lang=lang)
+
+    def speak(self, key, **kw): self._log("speak", key=key)
+    def device_status(self): return {}
+
+    # --- camera and identity -----------------------------------------------------
+    def _camera_image(self):
+        folder = self.settings.get("camera_dir")
+        if not folder or not Path(folder).is_dir():
+            return None, None
+        images = sorted(Path(folder).glob("*.jpg"), key=lambda p: p.stat().st_mtime)
+        return (images[-1], cv2.imread(str(images[-1]))) if images else (None, np.zeros((480, 640, 3), np.uint8))
+
+    def camera_frame(self):
+        return self._camera_image()[1]
+
+    def begin_identification(self):
+        self._identifying, self._seen_since = True, None
+
+    def cancel_identification(self):
+        self._identifying = False
+
+    def identity_state(self):
+        path, frame = self._camera_image()
+        if frame is None:
+            return SimpleNamespace(status="camera_unavailable", person=None, message_key="idle.error.camera")
+        if path is None or not self._identifying:
+            self._seen_since = None
+            return SimpleNamespace(status="waiting", person=None, message_key="idle.prompt.step_up")
+        self._seen_since = self._seen_since or time.monotonic()
+        if time.monotonic() - self._seen_since < float(self.settings.get("recognise_seconds", 1.5)):
+            return SimpleNamespace(status="looking", person=None, message_key="idle.prompt.hold_still")
+        known = self.settings.get("people", {}).get(path.stem)
+        if known is None:
+            return SimpleNamespace(status="not_recognised", person=None, message_key="idle.error.not_recognised")
+        if self.person is None:
+            self.person = SimpleNamespace(**known)
+            self._identifying = False
+            self.note_activity()
+            self._log("identified", person=known["id"])
+        return SimpleNamespace(status="identified", person=self.person, message_key="idle.prompt.identified")
+
+    # --- session -----------------------------------------------------------------
+    def note_activity(self): self._last_activity = time.monotonic()
+
+    def session_timed_out(self):
+        timeout = float(self.settings.get("timeout_seconds", 120))
+        return self.person is not None and time.monotonic() - self._last_activity > timeout
+
+    def end_session(self):
+        self._log("end_session")
+        self.person, self._identifying = None, False
+
+    # --- flows -------------------------------------------------------------------
+    def check_in(self):
+        time.sleep(0.5)
+        self._log("check_in", person=self.person.id)
+        return SimpleNamespace(record_no="BD20260001", at=datetime.now())
+
+    def leave_destinations(self):
+        return [zh if self.language == "zh_CN" else en for zh, en in PROVINCES]
+
+    def leave_reasons(self):
+        return [(key, zh if self.language == "zh_CN" else en) for key, zh, en in REASONS]
+
+    def submit_leave(self, destination, start_date, end_date, reason_key):
+        if end_date < start_date:
+            raise FlowError("leave.error.end_before_start")
+        self._leaves.insert(0, _Leave(f"L{len(self._leaves) + 1}", destination, start_date, end_date, "queued"))
+        self._log("submit_leave", destination=destination, start=start_date, end=end_date, reason=reason_key)
+        return self._leaves[0].key
+
+    def leave_requests(self):
+        lang = 0 if self.language == "zh_CN" else 1
+        return [SimpleNamespace(key=l.key, destination=l.destination, start_date=l.start_date,
+                                end_date=l.end_date, status=l.status, status_text=STATUS[l.status][lang],
+                                can_return=l.status == "approved", decision_note=l.decision_note)
+                for l in self._leaves]
+
+    def report_return(self, leave_key):
+        next(l for l in self._leaves if l.key == leave_key).status = "closed"
+        self._log("report_return", key=leave_key)
+
+    def lessons(self):
+        titles = [("law", "社区矫正法基础知识", "Basics of the Community Correction Law", 600),
+                  ("safety", "安全生产与自我保护", "Safety at work", 0),
+                  ("family", "家庭关系与沟通", "Family and communication", 1800),
+                  ("broken", "损坏的课程（测试）", "Broken lesson (test)", 0)]
+        return [SimpleNamespace(id=i, title=zh if self.language == "zh_CN" else en,
+                                watched_seconds=w, size=1_000_000) for i, zh, en, w in titles]
+
+    def prepare_lesson(self, lesson_id, progress):
+        for step in range(1, 11):
+            time.sleep(0.15)
+            progress(step / 10)
+            if lesson_id == "broken" and step == 6:
+                raise FlowError("lesson.error.corrupt")
+        return _write_video(Path(self.settings.get("work_dir", "/tmp")) / f"{lesson_id}.avi")
+
+    def record_lesson_progress(self, lesson_id, watched_seconds, position_seconds):
+        self._log("record_lesson_progress", lesson=lesson_id, watched=round(watched_seconds, 1),
+                  position=round(position_seconds, 1))
+
+    def call_staff(self, screen_name): self._log("call_staff", screen=screen_name)
+
+    # --- staff -------------------------------------------------------------------
+    def check_staff_pin(self, pin): return pin == str(self.settings.get("staff_pin", "2468"))
+
+    def roster(self):
+        return [SimpleNamespace(**p) for p in self.settings.get("people", {}).values()]
+
+    def capture_enrolment_frames(self, count=5):
+        time.sleep(1.0)
+        frame = self.camera_frame()
+        if frame is None or not frame.any():
+            raise FlowError("enrol.error.no_face")
+        return [frame] * count
+
+    def enrol_face(self, person_id, frames):
+        self._log("enrol_face", person=person_id, frames=len(frames))
+        return len(frames)
+
+    def record_voice_sample(self, seconds=4.0):
+        time.sleep(seconds)
+        return np.zeros(int(16000 * seconds), np.int16)
+
+    def enrol_voice(self, person_id, clip):
+        self._log("enrol_voice", person=person_id, samples=len(clip))
+
+
+def _write_video(path: Path, seconds: int = 12, fps: int = 10) -> Path:
+    """A small MJPG clip with a moving bar, so playback is visible in screenshots."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 360))
+    for i in range(seconds * fps):
+        frame = np.full((360, 640, 3), (90, 60, 20), np.uint8)
+        cv2.rectangle(frame, (0, 150), (int(640 * i / (seconds * fps)), 210), (60, 200, 240), -1)
+        cv2.putText(frame, f"{i / fps:4.1f} s", (250, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255, 255, 255), 3)
+        writer.write(frame)
+    writer.release()
+    return path

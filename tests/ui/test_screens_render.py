@@ -1,0 +1,172 @@
+"""Render every screen of the real Kivy app under Xvfb, driven by touch, with screenshots.
+
+Two cores: the real `kiosk.core.KioskCore` with throwaway settings (no central server:
+only the screens reachable without one), and `fake_core.FakeCore`, which has the same
+interface and reaches every screen. Screenshots land in test-output/screenshots/kiosk/
+(real core) and test-output/screenshots/kiosk/fake/ (fake core); look at them.
+"""
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.ui.harness import SCREENSHOTS, describe_failure, run_driver
+
+pytestmark = [pytest.mark.ui, pytest.mark.slow]
+
+KNOWN_FACE = "Wen_Jiabao/1.jpg"
+UNKNOWN_FACE = "Angelina_Jolie/1.jpg"
+FORBIDDEN = ["罪犯"]
+
+
+def _shot(name, **kw):
+    return {"screenshot": name, **kw}
+
+
+def fake_walkthrough(cam: Path, faces: Path) -> list:
+    """Every screen, reached by touch, with a screenshot of each (FakeCore)."""
+    known, unknown = str(faces / KNOWN_FACE), str(faces / UNKNOWN_FACE)
+    identify = [{"clear_dir": str(cam)}, {"copy": known, "to": str(cam / "wen.jpg")},
+                {"wait_screen": "menu", "timeout": 15}]
+    return [
+        {"wait_screen": "idle"}, {"wait_text": "摄像头暂时无法使用"}, _shot("idle_camera_unavailable"),
+        {"copy": unknown, "to": str(cam / "stranger.jpg")}, {"wait_text": "未能识别"},
+        _shot("idle_not_recognised"),
+        {"tap": "idle.call_staff"}, {"wait_text": "已呼叫工作人员"}, _shot("call_staff"),
+        {"tap": "call_staff.close"}, {"wait_gone": "已呼叫工作人员"},
+        *identify, _shot("menu"),
+        {"tap": "menu.checkin"}, {"wait_screen": "checkin"}, _shot("checkin"),
+        {"tap": "checkin.confirm"}, {"wait_text": "报到成功"}, {"wait_text": "BD20260001"},
+        _shot("checkin_done"), {"tap": "nav.home"}, {"wait_screen": "menu"},
+        {"tap": "menu.leave_dest"}, {"wait_screen": "leave_dest"}, _shot("leave_destination"),
+        {"tap": "leave_dest.next"}, {"wait_text": "广东省"}, _shot("leave_destination_page2"),
+        {"tap": "广东省"}, {"wait_screen": "leave_start"}, _shot("leave_start"),
+        {"tap": "leave_start.later"}, {"tap": "leave_start.later"}, {"wait_text": "2天以后"},
+        {"tap": "leave_start.ok"}, {"wait_screen": "leave_end"},
+        {"tap": "leave_end.later"}, {"tap": "leave_end.later"}, {"tap": "leave_end.later"},
+        _shot("leave_end"), {"tap": "leave_end.ok"}, {"wait_screen": "leave_reason"},
+        _shot("leave_reason"), {"tap": "就医"}, {"wait_screen": "leave_confirm"},
+        {"wait_text": "共 4 天"}, _shot("leave_confirm"),
+        {"tap": "leave_confirm.submit"}, {"wait_text": "申请已提交"}, _shot("leave_submitted"),
+        {"tap": "leave_confirm.status"}, {"wait_screen": "leave_status"}, _shot("leave_status"),
+        {"tap": "leave_status.next"}, {"wait_text": "请补充就医证明"}, _shot("leave_status_page2"),
+        {"tap": "leave_status.prev"}, {"tap": "leave_status.1.return"},
+        {"wait_screen": "leave_return"}, _shot("leave_return"),
+        {"tap": "leave_return.confirm"}, {"wait_text": "销假成功"}, _shot("leave_return_done"),
+        {"tap": "nav.home"}, {"wait_screen": "menu"},
+        {"tap": "topbar.language"}, {"wait_text": "Check in"}, _shot("menu_en"),
+        {"tap": "menu.leave_dest"}, {"wait_text": "Beijing"}, _shot("leave_destination_en"),
+        {"tap": "nav.back"}, {"tap": "menu.checkin"}, _shot("checkin_en"), {"tap": "nav.back"},
+        {"tap": "menu.leave_status"}, {"wait_text": "Returned"}, _shot("leave_status_en"),
+        {"tap": "nav.back"}, {"tap": "topbar.language"}, {"wait_text": "报到"},
+        {"tap": "menu.lessons"}, {"wait_screen": "lessons"}, _shot("lessons"),
+        {"tap": "lessons.0"}, {"wait_screen": "lesson_download"}, _shot("lesson_download", settle=0.6),
+        {"wait_screen": "lesson_player"}, {"sleep": 6.5}, _shot("lesson_player"),
+        {"tap": "player.pause"}, {"wait_text": "继续播放"}, {"tap": "nav.back"},
+        {"wait_screen": "lessons"}, {"tap": "lessons.next"}, {"tap": "lessons.3"}, {"wait_text": "课程文件已损坏"},
+        _shot("lesson_download_error"), {"tap": "nav.back"}, {"wait_screen": "lessons"},
+        {"tap": "nav.back"}, {"wait_screen": "menu"},
+        {"clear_dir": str(cam)}, {"tap": "menu.exit"}, {"wait_screen": "idle"},
+        {"expect_no_text": "温*宝"}, _shot("idle_waiting"),
+        {"tap": "idle.staff"}, {"wait_screen": "staff_pin"},
+        {"tap": "pin.1"}, {"tap": "pin.2"}, {"tap": "staff_pin.ok"}, {"wait_text": "密码不正确"},
+        {"tap": "pin.2"}, {"tap": "pin.4"}, {"tap": "pin.6"}, {"tap": "pin.8"},
+        _shot("staff_pin"), {"tap": "staff_pin.ok"}, {"wait_screen": "staff_menu"},
+        _shot("staff_menu"), {"tap": "staff_menu.enrol"}, {"wait_screen": "staff_roster"},
+        _shot("staff_roster"), {"tap": "roster.0"}, {"wait_screen": "enrol_face"},
+        {"tap": "enrol_face.start"}, {"wait_text": "没有拍到清晰的人脸"}, _shot("enrol_face_error"),
+        {"copy": known, "to": str(cam / "wen.jpg")}, {"sleep": 0.5}, _shot("enrol_face"),
+        {"tap": "enrol_face.start"}, {"wait_text": "正在拍照"}, _shot("enrol_face_capturing", settle=0.3),
+        {"wait_text": "人脸登记成功", "timeout": 15}, _shot("enrol_face_done"),
+        {"tap": "enrol_face.next"}, {"wait_screen": "enrol_voice"}, _shot("enrol_voice"),
+        {"tap": "enrol_voice.start"}, _shot("enrol_voice_recording", settle=1.5),
+        {"wait_text": "声音登记成功", "timeout": 15}, _shot("enrol_voice_done"),
+        {"tap": "enrol_voice.next"}, {"wait_screen": "enrol_done"}, _shot("enrol_done"),
+        {"tap": "enrol_done.menu"}, {"wait_screen": "staff_menu"},
+        {"clear_dir": str(cam)}, {"tap": "staff_menu.exit"}, {"wait_screen": "idle"},
+    ]
+
+
+def fake_scenario(tmp_path: Path, steps: list, shots: Path, timeout_seconds=120) -> dict:
+    return {
+        "core_factory": "tests.ui.fake_core:FakeCore",
+        "settings_factory": None,
+        "settings": {"camera_dir": str(tmp_path / "cam"), "work_dir": str(tmp_path / "work"),
+                     "log_file": str(tmp_path / "calls.jsonl"), "timeout_seconds": timeout_seconds,
+                     "people": {"wen": {"id": 1, "display_name": "温*宝", "case_type": "probation"},
+                                "li": {"id": 2, "display_name": "李*", "case_type": "parole"}}},
+        "screenshot_dir": str(shots),
+        "forbidden_texts": FORBIDDEN,
+        "steps": steps,
+    }
+
+
+def _calls(tmp_path):
+    lines = (tmp_path / "calls.jsonl").read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+@pytest.fixture
+def faces(shared_data):
+    """The real face images of ../shared/data (the suite's `shared_data` fixture)."""
+    return shared_data / "faces"
+
+
+def test_every_screen_with_fake_core(tmp_path, faces):
+    shots = SCREENSHOTS / "fake"
+    result = run_driver(fake_scenario(tmp_path, fake_walkthrough(tmp_path / "cam", faces), shots), tmp_path)
+    assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
+    calls = _calls(tmp_path)
+    names = [c["call"] for c in calls]
+    assert "check_in" in names and "report_return" in names and "enrol_voice" in names
+    assert any(c["call"] == "call_staff" and c["screen"] == "idle" for c in calls)
+    submitted = next(c for c in calls if c["call"] == "submit_leave")
+    assert submitted["destination"] == "广东省" and submitted["reason"] == "medical"
+    progress = [c for c in calls if c["call"] == "record_lesson_progress"]
+    assert progress and progress[-1]["watched"] >= 600 + 4  # earlier total + this viewing
+    assert len(list(shots.glob("*.png"))) >= 35
+
+
+def test_inactivity_timeout_clears_the_person(tmp_path, faces):
+    cam = tmp_path / "cam"
+    steps = [{"wait_screen": "idle"}, {"copy": str(faces / KNOWN_FACE), "to": str(cam / "wen.jpg")},
+             {"wait_screen": "menu"}, {"wait_text": "温*宝"}, {"clear_dir": str(cam)},
+             {"tap": "menu.checkin"}, {"wait_screen": "checkin"},
+             {"wait_screen": "idle", "timeout": 10}, {"expect_no_text": "温*宝"}]
+    scenario = fake_scenario(tmp_path, steps, tmp_path / "shots", timeout_seconds=2)
+    result = run_driver(scenario, tmp_path)
+    assert result["ok"], describe_failure(result)
+    assert "end_session" in [c["call"] for c in _calls(tmp_path)]
+
+
+def real_core_scenario(tmp_path: Path) -> dict:
+    """The real core, no central server: idle, call staff, language, staff PIN and menu."""
+    simulate = tmp_path / "simulate"
+    for part in ("camera", "microphone", "speaker"):
+        (simulate / part).mkdir(parents=True)
+    return {
+        "settings": {"data_dir": str(tmp_path / "data"), "simulate_dir": str(simulate),
+                     "staff_pin": "135790", "idle_timeout_s": 120},
+        "screenshot_dir": str(SCREENSHOTS),
+        "forbidden_texts": FORBIDDEN,
+        "steps": [
+            {"wait_screen": "idle", "timeout": 30}, {"sleep": 1.0}, _shot("idle"),
+            {"tap": "topbar.call_staff"}, {"wait_text": "已呼叫工作人员"}, _shot("call_staff"),
+            {"tap": "call_staff.close"},
+            {"tap": "topbar.language"}, {"wait_text": "Call staff"}, _shot("idle_en"),
+            {"tap": "topbar.language"}, {"wait_text": "呼叫工作人员"},
+            {"tap": "idle.staff"}, {"wait_screen": "staff_pin"},
+            {"tap": "pin.9"}, {"tap": "staff_pin.ok"}, {"wait_text": "密码不正确"}, _shot("staff_pin_wrong"),
+            *[{"tap": f"pin.{d}"} for d in "135790"], {"tap": "staff_pin.ok"},
+            {"wait_screen": "staff_menu"}, _shot("staff_menu"),
+            {"tap": "staff_menu.enrol"}, {"wait_screen": "staff_roster"}, _shot("staff_roster"),
+            {"tap": "nav.back"}, {"wait_screen": "staff_menu"},
+            {"tap": "staff_menu.exit"}, {"wait_screen": "idle"},
+        ],
+    }
+
+
+def test_screens_with_real_core(tmp_path):
+    pytest.importorskip("kiosk.core", reason="waiting for kiosk.core")
+    result = run_driver(real_core_scenario(tmp_path), tmp_path)
+    assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
