@@ -19,7 +19,7 @@ from devices.camera import make_camera
 from devices.microphone import make_microphone
 from devices.speaker import make_speaker
 from kiosk import roster as roster_mod
-from kiosk.clock import Clock
+from kiosk.clock import LOCAL_ZONE, Clock
 from kiosk.errors import FlowError
 from kiosk.flows import checkin, enrolment, leave, lessons
 from kiosk.i18n import Translator, translate
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # Provincial-level destinations offered on the leave pad (names are proper nouns;
 # their English forms are in the catalogues under ``place.<n>``).
 DESTINATION_COUNT = 34
+PIN_ATTEMPTS = 5
+PIN_LOCK_S = 300
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class KioskCore:
         self.person: PersonView | None = None
         self._score = 0.0
         self._last_activity = 0.0
+        self.staff_mode = False
+        self._pin_failures = 0
+        self._pin_locked_until = 0.0
 
     # --- life cycle ----------------------------------------------------------------
     def start(self) -> None:
@@ -176,11 +181,17 @@ class KioskCore:
         self._last_activity = self.clock.monotonic()
 
     def session_timed_out(self) -> bool:
-        return (self.person is not None and
+        """True when a person or staff member left the screen unattended too long."""
+        return ((self.person is not None or self.staff_mode) and
                 self.clock.monotonic() - self._last_activity > self.settings.idle_timeout_s)
+
+    def local_now(self) -> dt.datetime:
+        """The centre's wall-clock time (the time printed on receipts)."""
+        return self.clock.now().astimezone(LOCAL_ZONE)
 
     def end_session(self) -> None:
         self.person = None
+        self.staff_mode = False
         self._score = 0.0
         if self.watcher is not None:
             self.watcher.best_frame = None
@@ -275,15 +286,39 @@ class KioskCore:
 
     # --- staff mode -----------------------------------------------------------------
     def check_staff_pin(self, pin: str) -> bool:
+        """Open staff mode; after ``PIN_ATTEMPTS`` wrong PINs the pad is locked for a while."""
         import hmac
 
-        return hmac.compare_digest(pin.encode(), self.settings.staff_pin.encode())
+        now = self.clock.monotonic()
+        if now < self._pin_locked_until:
+            raise FlowError("staff.error.pin_locked", minutes=PIN_LOCK_S // 60)
+        if hmac.compare_digest(pin.encode(), self.settings.staff_pin.encode()):
+            self._pin_failures = 0
+            self.staff_mode = True
+            self.note_activity()
+            log.info("staff mode opened")
+            return True
+        self._pin_failures += 1
+        if self._pin_failures >= PIN_ATTEMPTS:
+            self._pin_failures = 0
+            self._pin_locked_until = now + PIN_LOCK_S
+            log.warning("staff PIN locked after %d wrong attempts", PIN_ATTEMPTS)
+            raise FlowError("staff.error.pin_locked", minutes=PIN_LOCK_S // 60)
+        return False
 
     def roster(self) -> list[PersonView]:
-        return [PersonView(p.id, mask_name(p.name), p.case_type)
+        """For staff: the last four ID digits tell apart two people whose masked names match."""
+        self._require_staff()
+        return [PersonView(p.id, f"{mask_name(p.name)}（…{p.id_number[-4:]}）", p.case_type)
                 for p in roster_mod.persons(self._store())]
 
+    def _require_staff(self) -> None:
+        if not self.staff_mode:
+            raise FlowError("staff.error.not_signed_in")
+        self.note_activity()
+
     def capture_enrolment_frames(self, count: int = 5, interval_s: float = 0.3) -> list[np.ndarray]:
+        self._require_staff()
         frames, last_seq = [], -1
         deadline = self.clock.monotonic() + count * interval_s + 5.0
         while len(frames) < count and self.clock.monotonic() < deadline:
@@ -297,6 +332,7 @@ class KioskCore:
         return frames
 
     def enrol_face(self, person_id: int, frames: list[np.ndarray]) -> int:
+        self._require_staff()
         try:
             templates = self._engine.enrol(frames)
         except ValueError as exc:
@@ -307,12 +343,14 @@ class KioskCore:
         return n
 
     def record_voice_sample(self, seconds: float = 4.0):
+        self._require_staff()
         try:
             return self.microphone.record(seconds)
         except DeviceError as exc:
             raise FlowError(exc.message_key) from exc
 
     def enrol_voice(self, person_id: int, clip) -> None:
+        self._require_staff()
         enrolment.enrol_voice(self._store(), self.clock, person_id, clip.samples,
                               clip.sample_rate, clip.to_wav_bytes())
         self._poke()

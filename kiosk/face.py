@@ -61,6 +61,12 @@ class IdentifyResult:
         return self.reason == "matched"
 
 
+# dlib's detector and encoder objects are shared module globals of face_recognition and
+# are not safe to use from two threads at once (seen: a segfault when the warm-up thread
+# and the identification thread detected at the same moment). Every call holds this lock.
+_DLIB_LOCK = threading.Lock()
+
+
 class _Library:
     """Lazy, thread-safe loader of the face_recognition module (about 1 s of model loading)."""
 
@@ -137,8 +143,9 @@ class FaceEngine:
         try:
             fr = _LIBRARY.get()
             blank = np.zeros((100, 100, 3), dtype=np.uint8)
-            fr.face_locations(blank, 0, "hog")
-            fr.face_encodings(blank, known_face_locations=[(20, 80, 80, 20)])
+            with _DLIB_LOCK:
+                fr.face_locations(blank, 0, "hog")
+                fr.face_encodings(blank, known_face_locations=[(20, 80, 80, 20)])
         except Exception:  # warm-up is an optimisation; a real failure shows on first use
             _LOG.exception("face engine warm-up failed")
 
@@ -152,8 +159,10 @@ class FaceEngine:
             size = (self.detect_width, max(1, round(height * scale)))
             small = cv2.resize(frame_bgr, size, interpolation=cv2.INTER_AREA)
         rgb_small = np.ascontiguousarray(small[:, :, ::-1])
+        with _DLIB_LOCK:
+            found = fr.face_locations(rgb_small, self.upsample, "hog")
         boxes = []
-        for top, right, bottom, left in fr.face_locations(rgb_small, self.upsample, "hog"):
+        for top, right, bottom, left in found:
             boxes.append(
                 (
                     max(0, round(top / scale)),
@@ -175,9 +184,10 @@ class FaceEngine:
         height, width = frame_bgr.shape[:2]
         box = _choose_face(boxes, width, height)
         rgb = np.ascontiguousarray(frame_bgr[:, :, ::-1])
-        encodings = _LIBRARY.get().face_encodings(
-            rgb, known_face_locations=[box], num_jitters=self.num_jitters
-        )
+        fr = _LIBRARY.get()
+        with _DLIB_LOCK:
+            encodings = fr.face_encodings(rgb, known_face_locations=[box],
+                                          num_jitters=self.num_jitters)
         if not encodings:
             return None
         return FaceObservation(

@@ -3,15 +3,16 @@
 Runs in one daemon thread. Each round: deliver pending outbox rows oldest first, in
 batches, stopping at the first failure so order is kept; then, every
 ``roster_every`` rounds, refresh the roster. The server answers "duplicate" for a key it
-already has, so a batch re-sent after a lost answer is stored once.
+already has, so a batch re-sent after a lost answer is stored once. An event the server
+answers "rejected" is settled, its reason kept in ``outbox.last_error``, so one bad event
+never blocks the ones behind it.
 """
 from __future__ import annotations
 
 import datetime as dt
-
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from kiosk import outbox
@@ -30,7 +31,7 @@ class SyncStatus:
     last_success: object = None
     last_error: str = ""
     delivered: int = 0
-    listeners: list[Callable[[], None]] = field(default_factory=list)
+    rejected: int = 0
 
 
 class Syncer:
@@ -98,7 +99,7 @@ class Syncer:
                             payload=r.payload) for r in rows]
             keys = [r.key for r in rows]
             try:
-                self.client.post_events(events)
+                answer = self.client.post_events(events)
             except CentralRejected as exc:
                 # A refused batch stays queued (it may be a revoked terminal); staff see
                 # the outbox depth. Nothing is dropped.
@@ -107,8 +108,15 @@ class Syncer:
             except CentralError as exc:
                 outbox.mark_failed(self.store, keys, type(exc).__name__)
                 raise
+            rejected = {r.idempotency_key: r.code for r in answer.results if r.status == "rejected"}
+            for key, code in rejected.items():
+                # Settled, not lost: the action stays in this terminal's store with the
+                # reason, and the outbox moves on.
+                log.warning("central refused event %s: %s", key, code)
+                outbox.mark_failed(self.store, [key], f"rejected:{code}")
             outbox.mark_delivered(self.store, keys, self.clock.now())
-            self.status.delivered += len(keys)
+            self.status.delivered += len(keys) - len(rejected)
+            self.status.rejected += len(rejected)
 
     def refresh_roster(self) -> None:
         assert self.client is not None

@@ -92,12 +92,7 @@ class KioskApp(App):
 
     def local_now(self) -> datetime:
         """The centre's wall-clock time, from the core's clock (the same one on receipts)."""
-        clock = getattr(self.core, "clock", None)
-        if clock is None:
-            return datetime.now()
-        from kiosk.clock import LOCAL_ZONE
-
-        return clock.now().astimezone(LOCAL_ZONE)
+        return self.core.local_now()
 
     def open_settings(self, *_args):
         """Kivy opens its settings panel on F1: never on a kiosk."""

@@ -80,11 +80,11 @@ class _DateScreen(KioskScreen):
         row = BoxLayout(spacing=theme.SPACING * 2, padding=(0, theme.PAD))
         self.earlier = KButton(tr_key="ui.date.earlier", style="primary", size_hint_x=None,
                                pos_hint={"center_y": 0.5}, height=theme.BIG_BUTTON_H,
-                               width=260, kiosk_id=f"{self.name}.earlier", font_size=theme.FONT_TITLE,
+                               width=260, kiosk_id=f"{self.name}.earlier", font_size=theme.FONT_BUTTON,
                                on_release=lambda *_: self.step(-1))
         self.later = KButton(tr_key="ui.date.later", style="primary", size_hint_x=None,
                              pos_hint={"center_y": 0.5}, height=theme.BIG_BUTTON_H,
-                             width=260, kiosk_id=f"{self.name}.later", font_size=theme.FONT_TITLE,
+                             width=260, kiosk_id=f"{self.name}.later", font_size=theme.FONT_BUTTON,
                              on_release=lambda *_: self.step(1))
         shown = Card(orientation="vertical", padding=theme.PAD)
         self.date_label = KLabel(font_size=theme.FONT_HUGE - 12, bold=True, kiosk_id=f"{self.name}.date")

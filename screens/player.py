@@ -37,11 +37,13 @@ class LessonPlayerScreen(KioskScreen):
         self._watched = 0.0
         self._last_position = 0.0
         self._since_report = 0.0
+        self._last_report = None
 
     def reset(self):
         self._watched = 0.0
         self._last_position = 0.0
         self._since_report = 0.0
+        self._last_report = None
         self.message.height = 0
         self.set_message(self.message)
         self.title_label.text = self.app.state.lesson_title or ""
@@ -81,6 +83,10 @@ class LessonPlayerScreen(KioskScreen):
         if state.lesson_id is not None:
             # the core keeps the largest total it is told, so send the running total
             total = state.lesson_watched_before + self._watched
+            report = (round(total, 1), round(self._last_position, 1))
+            if report == self._last_report:  # paused or finished: nothing new, and no
+                return                       # report, so the inactivity timeout still runs
+            self._last_report = report
             call_safely(lambda: self.core.record_lesson_progress(
                 state.lesson_id, total, self._last_position), self._error)
 

@@ -116,7 +116,12 @@ class EventBatch(BaseModel):
 
 class EventResult(BaseModel):
     idempotency_key: str
-    status: str  # "stored" the first time, "duplicate" for a repeat of the same key
+    # "stored" the first time, "duplicate" for a repeat of the same key, "rejected" when
+    # this one event cannot be stored (unknown person, bad payload...): the rest of the
+    # batch is still processed, so one bad event never blocks a terminal's outbox.
+    status: str
+    code: str = ""  # for "rejected": the stable error code
+    message: str = ""
 
 
 class EventBatchResponse(BaseModel):

@@ -198,6 +198,18 @@ class StaffConsole:
     def assign_lesson(self, lesson_id: int, person_id: int) -> None:
         self.post(f"/console/lessons/{lesson_id}/assign", {"person_id": str(person_id)})
 
+    def open_staff_calls(self) -> list[dict]:
+        """Unresolved calls for staff on the dashboard, newest first: ``id``, ``terminal``
+        (its name), ``screen``, ``person`` (the masked name as shown, e.g. 张*, or None
+        when nobody was identified at the terminal)."""
+        return [{"id": int(r["call-id"]), "terminal": r["terminal"], "screen": r["screen"],
+                 "person": r["person"] or None}
+                for r in self.rows("/console/") if "call-id" in r]
+
+    def resolve_staff_call(self, call_id: int) -> None:
+        """Press "已处理" on a call (ConsoleError 404 for a call outside this staff's scope)."""
+        self.post(f"/console/staff-calls/{call_id}/resolve")
+
     def checkins(self) -> list[dict]:
         """Check-ins visible to this staff member, newest first."""
         return [{"id": int(r["id"]), "person_id": int(r["person-id"]), "person": r["person"],

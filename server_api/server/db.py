@@ -41,7 +41,14 @@ def make_engine(database_url: str) -> Engine:
 
 
 class Database:
-    """Engine plus session factory; ``session()`` commits on success, rolls back on error."""
+    """Engine plus session factory; ``session()`` commits on success, rolls back on error.
+
+    On SQLite the ``sqlite3`` driver opens a transaction only at the first INSERT, UPDATE
+    or DELETE; until then each statement stands alone, and a SAVEPOINT issued then starts
+    a transaction that its RELEASE commits. ``session(write=True)`` therefore begins the
+    transaction at once (``BEGIN IMMEDIATE``, taking the write lock and waiting for it up
+    to the busy timeout): use it whenever the work uses SAVEPOINTs (``begin_nested()``).
+    """
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url
@@ -53,9 +60,11 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, write: bool = False) -> Iterator[Session]:
         with self.session_factory() as session:
             try:
+                if write and self.dialect == "sqlite":
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
                 yield session
                 session.commit()
             except BaseException:

@@ -1,8 +1,12 @@
 """Storing terminal events: once per idempotency key, each kind into its own table.
 
-A batch is processed in order inside one transaction by the caller: if any event is
-refused (unknown person, bad payload, leave not approved...) an ``ApiError`` names it and
-nothing of the batch is kept. Payload shapes are those documented in the contract.
+A batch is processed in order inside one transaction by the caller, each event in its own
+SAVEPOINT (``process_event``). An event that is refused (unknown person, bad payload,
+leave not approved...) is rolled back alone, with the files it wrote, and answered
+"rejected" with the stable code of the refusal; the rest of the batch is kept. A
+rejected event is not recorded, so the same key sent again is evaluated again (a leave
+return may succeed once the leave is approved). Payload shapes are those documented in
+the contract.
 """
 from __future__ import annotations
 
@@ -10,11 +14,13 @@ import base64
 import binascii
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import delete, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from server_api import contract
@@ -22,14 +28,18 @@ from server_api.server.clock import as_utc
 from server_api.server.errors import ApiError
 from server_api.server.models import (
     MAX_ID, Checkin, Event, FaceTemplate, Leave, LessonAssignment, LessonProgress, Person,
-    VoiceSample,
+    StaffCall, VoiceSample,
 )
 from server_api.server.settings import CentralSettings
 from server_api.server.storage import FileTxn
 from server_api.server.terminal_auth import TerminalIdentity
 from server_api.server.validation import has_control_characters
 
+log = logging.getLogger(__name__)
+
 FACE_TEMPLATE_SIZE = 128
+# The only kind a terminal may send without an identified person (person_id 0).
+ANONYMOUS_KINDS = frozenset({contract.EventKind.staff_call})
 
 
 class _Payload(BaseModel):
@@ -87,6 +97,10 @@ class FaceEnrolmentPayload(_Payload):
 class VoiceEnrolmentPayload(_Payload):
     wav_b64: str = Field(min_length=1)
     seconds: float = Field(gt=0, le=600)
+
+
+class StaffCallPayload(_Payload):
+    screen: str = Field(max_length=50)
 
 
 @dataclass
@@ -210,6 +224,13 @@ def _store_voice_enrolment(ctx: EventContext, event: contract.Event, row: Event)
                                 created_at=row.occurred_at))
 
 
+def _store_staff_call(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = _payload(StaffCallPayload, event)
+    ctx.session.add(StaffCall(event_id=row.id, terminal_id=ctx.terminal.id,
+                              person_id=row.person_id, screen=payload.screen.strip(),
+                              occurred_at=row.occurred_at))
+
+
 HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event], None]] = {
     contract.EventKind.checkin: _store_checkin,
     contract.EventKind.leave_request: _store_leave_request,
@@ -217,26 +238,63 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
     contract.EventKind.lesson_progress: _store_lesson_progress,
     contract.EventKind.face_enrolment: _store_face_enrolment,
     contract.EventKind.voice_enrolment: _store_voice_enrolment,
+    contract.EventKind.staff_call: _store_staff_call,
 }
 
 
 def store_event(ctx: EventContext, event: contract.Event) -> str:
-    """Store one event unless its key was seen from this terminal: "stored" or "duplicate"."""
+    """Store one event unless its key was seen from this terminal: "stored" or "duplicate".
+
+    Raises ``ApiError`` when the event is refused; the caller rolls back what it wrote.
+    """
     if has_control_characters(event.idempotency_key):
         raise _invalid(event, "idempotency_key contains control characters")
     seen = ctx.session.scalar(select(Event.id).where(
         Event.terminal_id == ctx.terminal.id, Event.idempotency_key == event.idempotency_key))
     if seen is not None:
         return "duplicate"
-    person = ctx.session.get(Person, event.person_id) if 0 < event.person_id <= MAX_ID else None
-    if person is None or person.centre_id != ctx.terminal.centre_id:
-        raise ApiError(404, "person_not_found",
-                       f"event {event.idempotency_key}: person {event.person_id} not found")
+    person_id: int | None = event.person_id
+    if event.person_id == 0 and event.kind in ANONYMOUS_KINDS:
+        person_id = None  # nobody identified at the terminal
+    else:
+        person = ctx.session.get(Person, event.person_id) if 0 < event.person_id <= MAX_ID else None
+        if person is None or person.centre_id != ctx.terminal.centre_id:
+            raise ApiError(404, "person_not_found",
+                           f"event {event.idempotency_key}: person {event.person_id} not found")
     row = Event(terminal_id=ctx.terminal.id, idempotency_key=event.idempotency_key,
-                kind=event.kind.value, person_id=event.person_id,
+                kind=event.kind.value, person_id=person_id,
                 occurred_at=as_utc(event.occurred_at), received_at=ctx.now)
     ctx.session.add(row)
     ctx.session.flush()  # the row id names stored files; the key is now taken in this batch
     HANDLERS[event.kind](ctx, event, row)
     ctx.session.flush()
     return "stored"
+
+
+def process_event(ctx: EventContext, event: contract.Event) -> contract.EventResult:
+    """One event of a batch in its own SAVEPOINT: "stored", "duplicate" or "rejected".
+
+    A refusal (an ``ApiError`` with a 4xx status, or a value the database refuses) rolls
+    back this event alone, database rows and new files. Anything else, notably an
+    ``IntegrityError`` from a concurrent request storing the same key, propagates: the
+    caller rolls back the whole batch and may retry it.
+    """
+    try:
+        with ctx.files.nested(), ctx.session.begin_nested():
+            status = store_event(ctx, event)
+    except ApiError as exc:
+        if not 400 <= exc.status < 500:
+            raise
+        code, message = exc.code, exc.message
+    except DataError:
+        # e.g. a text PostgreSQL cannot store: the same refusal as for a whole request.
+        code = "invalid_data"
+        message = (f"event {event.idempotency_key}: a value was refused by the database "
+                   "(invalid characters or too long)")
+    else:
+        return contract.EventResult(idempotency_key=event.idempotency_key, status=status)
+    # Identifiers only: payloads may hold biometrics or personal data.
+    log.warning("rejected event from terminal %s: key=%r kind=%s code=%s",
+                ctx.terminal.public_id, event.idempotency_key, event.kind.value, code)
+    return contract.EventResult(idempotency_key=event.idempotency_key, status="rejected",
+                                code=code, message=message)

@@ -130,7 +130,10 @@ class EnrolToken(Base):
 
 
 class Event(Base):
-    """One accepted terminal event; the unique key makes redelivery harmless."""
+    """One accepted terminal event; the unique key makes redelivery harmless.
+
+    ``person_id`` is empty only for a staff call made while nobody was identified.
+    """
 
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key",
@@ -139,7 +142,7 @@ class Event(Base):
     terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
     idempotency_key: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(30))
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
@@ -155,6 +158,26 @@ class Checkin(Base):
     snapshot_path: Mapped[str | None] = mapped_column(String(500))
     person: Mapped[Person] = relationship()
     terminal: Mapped[Terminal] = relationship()
+
+
+class StaffCall(Base):
+    """A call for help (呼叫工作人员) from a terminal, open until staff resolve it.
+
+    ``person_id`` is empty when nobody was identified at the terminal; the centre of a
+    call is its terminal's centre.
+    """
+
+    __tablename__ = "staff_calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    screen: Mapped[str] = mapped_column(String(50))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    terminal: Mapped[Terminal] = relationship()
+    person: Mapped[Person | None] = relationship()
 
 
 class Leave(Base):

@@ -3,7 +3,8 @@
 Rows store paths relative to the data folder. Writes go to a temporary name, are
 flushed to disk, then renamed, so a file is either whole or absent. ``FileTxn`` ties
 files to a database transaction: new files are removed if the transaction fails, files
-replaced by it are removed only after it commits.
+replaced by it are removed only after it commits; ``FileTxn.nested()`` does the same for
+a SAVEPOINT within it (one event of a batch).
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -97,6 +100,20 @@ class FileTxn:
 
     def obsolete(self, relative: str) -> None:
         self._obsolete.append(relative)
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """Files of a SAVEPOINT: if the block raises, its new files are removed at once
+        (before a later write could reuse the path) and its obsolete marks are dropped."""
+        new_mark, obsolete_mark = len(self._new), len(self._obsolete)
+        try:
+            yield
+        except BaseException:
+            for relative in self._new[new_mark:]:
+                self.storage.delete(relative)
+            del self._new[new_mark:]
+            del self._obsolete[obsolete_mark:]
+            raise
 
     def committed(self) -> None:
         for relative in self._obsolete:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from server_api import contract
 from server_api.server.context import ServerContext, get_context
 from server_api.server.errors import ApiError
-from server_api.server.events import EventContext, store_event
+from server_api.server.events import EventContext, process_event
 from server_api.server.models import (
     MAX_ID, Centre, Leave, Lesson, LessonAssignment, LessonProgress, Person,
 )
@@ -68,15 +68,20 @@ def roster(terminal: TerminalIdentity = Depends(authenticated_terminal),
 def post_events(batch: contract.EventBatch,
                 terminal: TerminalIdentity = Depends(authenticated_terminal),
                 ctx: ServerContext = Depends(get_context)) -> contract.EventBatchResponse:
-    """Store a batch in order, in one transaction; a repeated key answers "duplicate"."""
+    """Store a batch in order, in one transaction, each event in its own SAVEPOINT.
+
+    Each event is answered "stored", "duplicate" (a key already stored from this
+    terminal) or "rejected" with the stable code of the refusal; a rejected event is
+    rolled back alone and the rest of the batch is kept, so one bad event never blocks a
+    terminal's outbox. Should a concurrent request store one of the keys first, the
+    whole batch is rolled back and run again (the key then answers "duplicate").
+    """
     for attempt in range(BATCH_ATTEMPTS):
         files = FileTxn(ctx.storage)
         try:
-            with ctx.db.session() as session:
+            with ctx.db.session(write=True) as session:
                 event_ctx = EventContext(session, terminal, files, ctx.settings, ctx.clock())
-                results = [contract.EventResult(idempotency_key=e.idempotency_key,
-                                                status=store_event(event_ctx, e))
-                           for e in batch.events]
+                results = [process_event(event_ctx, e) for e in batch.events]
         except IntegrityError:
             files.rolled_back()
             if attempt + 1 == BATCH_ATTEMPTS:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kiosk.core import KioskCore
+from kiosk.roster import persons
 from kiosk.errors import FlowError
 from tests.e2e.conftest import PERSON, STRANGER
 from tests.e2e.waiting import wait_for
@@ -20,13 +21,16 @@ pytestmark = pytest.mark.slow
 def start_core(settings) -> KioskCore:
     core = KioskCore(settings)
     core.start()
-    wait_for(lambda: core.roster(), 20, "the roster to arrive")
+    wait_for(lambda: persons(core.store), 20, "the roster to arrive")
     return core
 
 
 def enrol(core: KioskCore, sim, person_id: int) -> None:
-    assert core.check_staff_pin(core.settings.staff_pin)
     assert not core.check_staff_pin("000000")
+    with pytest.raises(FlowError):
+        core.roster()  # staff only
+    assert core.check_staff_pin(core.settings.staff_pin)
+    assert core.roster()[0].display_name.startswith("温*国（…")
     sim.show(PERSON, 1, 2, 3)
     frames = core.capture_enrolment_frames(count=6, interval_s=0.25)
     assert core.enrol_face(person_id, frames) >= 2
@@ -115,6 +119,7 @@ def test_inactivity_returns_to_idle_and_clears_the_person(centre, sim, kiosk_set
         enrol(core, sim, centre.person_id)
         assert identify(core, sim, PERSON, 5).status == "identified"
         assert core.person is not None and not core.session_timed_out()
+        assert not core.staff_mode  # identifying a person closed staff mode
         wait_for(core.session_timed_out, 5, "the inactivity timeout")
         core.end_session()
         assert core.person is None
@@ -129,3 +134,22 @@ def test_corrupt_lesson_is_refused_with_a_message(centre, sim, kiosk_settings, t
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
     with pytest.raises(Exception):
         centre.console.upload_lesson("坏文件", bad)
+
+
+def test_camera_that_disappears_is_reported_not_crashed(centre, sim, kiosk_settings):
+    import shutil
+
+    core = start_core(kiosk_settings)
+    try:
+        core.begin_identification()
+        shutil.rmtree(sim.camera)
+        state = wait_for(lambda: core.identity_state().status == "camera_unavailable"
+                         and core.identity_state(), 10, "the camera to be reported missing")
+        assert core.tr(state.message_key) == "摄像头暂时无法使用，请呼叫工作人员"
+        assert core.device_status()["camera"].state != "ok"
+        sim.camera.mkdir()
+        sim.show(STRANGER, 1)
+        wait_for(lambda: core.identity_state().status != "camera_unavailable", 10,
+                 "the camera to come back")
+    finally:
+        core.stop()

@@ -86,15 +86,18 @@ def test_checkin_survives_sigkill_right_after_confirmation(centre, sim, kiosk_se
     centre.central.stop()  # so the record can only be on the kiosk's disk
     sim.show(PERSON, 5)
 
-    proc = subprocess.Popen([sys.executable, "-c", CHECKIN_THEN_WAIT,
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", CHECKIN_THEN_WAIT,
                              kiosk_settings.model_dump_json()], stdout=subprocess.PIPE,
-                            text=True, env=dict(os.environ))
+                            stderr=open(sim.root / "kiosk.err", "w"), text=True,
+                            env=dict(os.environ))
     try:
         line = proc.stdout.readline()
         proc.send_signal(signal.SIGKILL)  # the instant the screen would say "done"
+        exited_by_itself = proc.wait() if not line else None
     finally:
         proc.kill()
         proc.wait()
+    assert line, (exited_by_itself, (sim.root / "kiosk.err").read_text()[-3000:])
     key = json.loads(line)["confirmed"]
 
     store = open_store(kiosk_settings.database_path)

@@ -130,8 +130,20 @@ def test_a_day_at_the_console(browser_page, tmp_path, video_file):
         thumb.wait_for()
         assert thumb.evaluate("img => img.complete && img.naturalWidth") == 320
         _shot(page, "11-checkins")
+        assert terminal.post_events(
+            event("staff_call", 0, screen="idle"),
+            event("staff_call", person_id, screen="leave_form"),
+        ).json()["results"][1]["status"] == "stored"
         page.goto(base_url + "/console/")
+        calls = page.locator("#staff-calls tbody tr")
+        expect(calls).to_have_count(2)
+        expect(calls.nth(0)).to_contain_text("张*")
+        expect(calls.nth(1)).to_contain_text("未识别")
         _shot(page, "12-dashboard")
+        calls.nth(1).get_by_role("button", name="已处理").click()
+        expect(page.get_by_text("已处理终端“大厅一号机”的呼叫。")).to_be_visible()
+        expect(calls).to_have_count(1)
+        _shot(page, "12b-dashboard-call-resolved")
         page.goto(base_url + "/console/staff")
         _shot(page, "13-staff")
 

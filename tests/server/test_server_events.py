@@ -1,11 +1,16 @@
-"""Roster scoping and event delivery: once per key, in order, all or nothing."""
+"""Roster scoping and event delivery: once per key, in order, a bad event rejected alone."""
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy import func, select
 
 from server_api import contract
+from server_api.server import events as server_events
 from server_api.server.db import Database
+from server_api.server.errors import ApiError
 from server_api.server.models import Checkin, Event, FaceTemplate, Leave, VoiceSample
+from server_api.server.storage import FileTxn, Storage
 
 from tests.server.central_helpers import b64, event, jpeg_bytes, wav_bytes
 
@@ -17,6 +22,12 @@ def _count(database_url: str, model) -> int:
             return session.scalar(select(func.count()).select_from(model))
     finally:
         db.dispose()
+
+
+def _results(answer) -> list[tuple[str, str, str]]:
+    """(key, status, code) of each event of a 200 answer."""
+    assert answer.status_code == 200, answer.text
+    return [(r["idempotency_key"], r["status"], r["code"]) for r in answer.json()["results"]]
 
 
 def test_roster_lists_only_the_terminals_centre(world):
@@ -37,9 +48,9 @@ def test_other_centres_persons_do_not_exist_for_a_terminal(world):
         answer = world.terminal.get(path)
         assert answer.status_code == 404, path
         assert answer.json()["error"]["code"] == "person_not_found"
-    refused = world.terminal.post_events(event("checkin", world.person_b, match_score=0.9))
-    assert refused.status_code == 404
-    assert refused.json()["error"]["code"] == "person_not_found"
+    other = event("checkin", world.person_b, key="other-centre-01", match_score=0.9)
+    assert _results(world.terminal.post_events(other)) == [
+        ("other-centre-01", "rejected", "person_not_found")]
     assert _count(world.server.database_url, Event) == 0
 
 
@@ -50,9 +61,9 @@ def test_the_same_key_twice_is_stored_once_and_order_is_kept(world):
     answer = world.terminal.post_events(first, second, first)
     assert answer.status_code == 200
     assert answer.json() == {"results": [
-        {"idempotency_key": "checkin-0001", "status": "stored"},
-        {"idempotency_key": "checkin-0002", "status": "stored"},
-        {"idempotency_key": "checkin-0001", "status": "duplicate"}]}
+        {"idempotency_key": "checkin-0001", "status": "stored", "code": "", "message": ""},
+        {"idempotency_key": "checkin-0002", "status": "stored", "code": "", "message": ""},
+        {"idempotency_key": "checkin-0001", "status": "duplicate", "code": "", "message": ""}]}
 
     retry = world.terminal.post_events(second, first)  # e.g. the answer was lost
     assert [r["status"] for r in retry.json()["results"]] == ["duplicate", "duplicate"]
@@ -70,40 +81,133 @@ def test_the_same_key_twice_is_stored_once_and_order_is_kept(world):
     assert len(stored) == 1 and stored[0].read_bytes() == jpeg_bytes()
 
 
-def test_a_bad_event_rejects_the_whole_batch(world):
-    good = event("checkin", world.person_a, match_score=0.9, snapshot_jpeg_b64=b64(jpeg_bytes()))
+def test_one_bad_event_is_rejected_alone_and_evaluated_again_when_resent(world, caplog):
+    first = event("checkin", world.person_a, key="poison-good-01", match_score=0.91,
+                  snapshot_jpeg_b64=b64(jpeg_bytes()))
+    unknown = event("checkin", 999999, key="poison-bad-001", match_score=0.88)
+    second = event("leave_request", world.person_a, key="poison-good-02", destination="上海",
+                   start_date="2025-07-01", end_date="2025-07-02", reason="办理社保")
+    with caplog.at_level(logging.WARNING, logger="server_api.server.events"):
+        answer = world.terminal.post_events(first, unknown, second)
+    assert _results(answer) == [("poison-good-01", "stored", ""),
+                                ("poison-bad-001", "rejected", "person_not_found"),
+                                ("poison-good-02", "stored", "")]
+    rejected = answer.json()["results"][1]
+    assert "poison-bad-001" in rejected["message"] and "999999" in rejected["message"]
+    assert _count(world.server.database_url, Event) == 2
+    assert _count(world.server.database_url, Checkin) == 1
+    assert _count(world.server.database_url, Leave) == 1
+    [warning] = [r for r in caplog.records if r.name == "server_api.server.events"]
+    assert warning.levelno == logging.WARNING
+    logged = warning.getMessage()
+    assert world.terminal.terminal_id in logged and "poison-bad-001" in logged
+    assert "checkin" in logged and "person_not_found" in logged
+    assert "0.88" not in logged  # never the payload
+
+    again = world.terminal.post_events(first, unknown, second)
+    assert _results(again) == [("poison-good-01", "duplicate", ""),
+                               ("poison-bad-001", "rejected", "person_not_found"),
+                               ("poison-good-02", "duplicate", "")]
+    assert _count(world.server.database_url, Event) == 2
+
+
+def test_each_kind_of_bad_event_is_rejected_with_its_code(world):
     cases = [
-        (event("checkin", world.person_a, match_score="high"), 422, "invalid_event_payload"),
-        (event("checkin", world.person_a, match_score=0.9, snapshot_jpeg_b64="%%%"), 422,
+        (event("checkin", world.person_a, match_score="high"), "invalid_event_payload"),
+        (event("checkin", world.person_a, match_score=0.9, snapshot_jpeg_b64="%%%"),
          "invalid_event_payload"),
         (event("checkin", world.person_a, match_score=0.9, snapshot_jpeg_b64=b64(b"GIF89a....")),
-         422, "invalid_event_payload"),
-        (event("leave_request", world.person_a, destination="北京", start_date="2025-05-03",
-               end_date="2025-05-01", reason="探亲"), 422, "invalid_event_payload"),
-        (event("face_enrolment", world.person_a, templates=[[0.1] * 127]), 422,
          "invalid_event_payload"),
+        (event("leave_request", world.person_a, destination="北京", start_date="2025-05-03",
+               end_date="2025-05-01", reason="探亲"), "invalid_event_payload"),
+        (event("face_enrolment", world.person_a, templates=[[0.1] * 127]), "invalid_event_payload"),
         (event("voice_enrolment", world.person_a, wav_b64=b64(b"not a wav file at all, sorry"),
-               seconds=1.0), 422, "invalid_event_payload"),
-        (event("lesson_progress", world.person_a, lesson_id=12345, watched_seconds=5), 404,
+               seconds=1.0), "invalid_event_payload"),
+        (event("lesson_progress", world.person_a, lesson_id=12345, watched_seconds=5),
          "lesson_not_assigned"),
-        (event("leave_return", world.person_a, leave_key="no-such-leave"), 404, "leave_not_found"),
+        (event("leave_return", world.person_a, leave_key="no-such-leave"), "leave_not_found"),
+        (event("staff_call", world.person_a, screen="x" * 51), "invalid_event_payload"),
+        (event("staff_call", world.person_a), "invalid_event_payload"),
+        (event("checkin", 0, match_score=0.9), "person_not_found"),  # only a staff call may
+        (event("leave_request", 0, destination="北京", start_date="2025-05-01",
+               end_date="2025-05-02", reason="探亲"), "person_not_found"),
     ]
-    for bad, status, code in cases:
+    goods = []
+    for bad, code in cases:
+        good = event("checkin", world.person_a, match_score=0.9,
+                     snapshot_jpeg_b64=b64(jpeg_bytes()))
+        goods.append(good)
         answer = world.terminal.post_events(good, bad)
-        assert answer.status_code == status, bad
-        error = answer.json()["error"]
-        assert error["code"] == code and bad["idempotency_key"] in error["message"]
-    unknown_kind = world.terminal.post_events(dict(good, kind="teleport"))
+        assert _results(answer) == [(good["idempotency_key"], "stored", ""),
+                                    (bad["idempotency_key"], "rejected", code)], bad
+        assert bad["idempotency_key"] in answer.json()["results"][1]["message"]
+    unknown_kind = world.terminal.post_events(dict(goods[0], kind="teleport"))
     assert unknown_kind.status_code == 422
     assert unknown_kind.json()["error"]["code"] == "validation_error"
-    short_key = world.terminal.post_events(dict(good, idempotency_key="short"))
+    short_key = world.terminal.post_events(dict(goods[0], idempotency_key="short"))
     assert short_key.status_code == 422
 
-    assert _count(world.server.database_url, Event) == 0
-    assert _count(world.server.database_url, Checkin) == 0
-    assert not list((world.server.data_dir / "snapshots").rglob("*.jpg"))
-    # The good event alone goes through afterwards: nothing of it was half-kept.
-    assert world.terminal.post_events(good).json()["results"][0]["status"] == "stored"
+    assert _count(world.server.database_url, Event) == len(cases)
+    assert _count(world.server.database_url, Checkin) == len(cases)
+    assert len(list((world.server.data_dir / "snapshots").rglob("*.jpg"))) == len(cases)
+
+
+def test_a_rejected_event_leaves_no_file_behind(world, monkeypatch):
+    """A refusal after the event wrote its file: the row and the file both go."""
+    original = server_events.HANDLERS[contract.EventKind.checkin]
+
+    def refuse_low_scores(ctx, ev, row):
+        original(ctx, ev, row)
+        if ev.payload["match_score"] < 0.5:
+            raise ApiError(422, "score_too_low", f"event {ev.idempotency_key}: too low")
+
+    monkeypatch.setitem(server_events.HANDLERS, contract.EventKind.checkin, refuse_low_scores)
+    low = event("checkin", world.person_a, key="low-score-0001", match_score=0.2,
+                snapshot_jpeg_b64=b64(jpeg_bytes(32, 24)))
+    good = event("checkin", world.person_a, key="good-score-001", match_score=0.9,
+                  snapshot_jpeg_b64=b64(jpeg_bytes()))
+    assert _results(world.terminal.post_events(low, good)) == [
+        ("low-score-0001", "rejected", "score_too_low"), ("good-score-001", "stored", "")]
+    stored = list((world.server.data_dir / "snapshots").rglob("*.jpg"))
+    assert [f.read_bytes() for f in stored] == [jpeg_bytes()]
+    assert _count(world.server.database_url, Checkin) == 1
+    [checkin] = world.admin.checkins()
+    photo = world.admin.session.get(
+        world.server.base_url + f"/console/checkins/{checkin['id']}/snapshot", timeout=5)
+    assert photo.content == jpeg_bytes()
+
+
+def test_a_value_the_database_refuses_rejects_the_event_alone(world, monkeypatch):
+    from sqlalchemy.exc import DataError
+
+    def refused_by_database(ctx, ev, row):
+        raise DataError("INSERT INTO staff_calls ...", {}, ValueError("value too long"))
+
+    monkeypatch.setitem(server_events.HANDLERS, contract.EventKind.staff_call, refused_by_database)
+    call = event("staff_call", 0, key="call-refused-01", screen="idle")
+    good = event("checkin", world.person_a, key="checkin-after-1", match_score=0.9)
+    answer = world.terminal.post_events(call, good)
+    assert _results(answer) == [("call-refused-01", "rejected", "invalid_data"),
+                                ("checkin-after-1", "stored", "")]
+    assert _count(world.server.database_url, Event) == 1
+
+
+def test_file_txn_nested_undoes_only_the_failed_block(tmp_path):
+    storage = Storage(tmp_path / "data")
+    storage.write_bytes("voice/1/old.wav", b"old")
+    files = FileTxn(storage)
+    files.write("kept.bin", b"kept")
+    try:
+        with files.nested():
+            files.write("dropped.bin", b"dropped")
+            files.obsolete("voice/1/old.wav")
+            raise ApiError(422, "bad", "bad")
+    except ApiError:
+        pass
+    assert not storage.resolve("dropped.bin").exists()
+    files.committed()
+    assert storage.resolve("kept.bin").read_bytes() == b"kept"
+    assert storage.resolve("voice/1/old.wav").read_bytes() == b"old"  # still referenced
 
 
 def test_face_and_voice_enrolment_show_in_roster_and_console(world):
@@ -162,9 +266,40 @@ def test_odd_requests_get_a_clear_error_never_a_500(world):
         "empty batch": world.terminal.http.post(
             world.server.base_url + "/api/v1/terminal/events", json={"events": []}, timeout=5),
     }
+    per_event = {"huge person in event", "huge lesson in event", "NUL in a text", "NaN score"}
     for label, answer in answers.items():
+        if label in per_event:  # the batch is fine, the one event in it is rejected
+            [(_key, status, code)] = _results(answer)
+            assert status == "rejected" and code in (
+                "person_not_found", "invalid_event_payload"), (label, code)
+            continue
         assert 400 <= answer.status_code < 500, (label, answer.status_code, answer.text)
         assert set(answer.json()["error"]) == {"code", "message"}, label
     assert _count(world.server.database_url, Event) == 0
     assert world.admin.session.get(world.server.base_url + f"/console/checkins/{huge}/snapshot",
                                    timeout=5).status_code == 422
+
+
+def test_the_same_batch_sent_concurrently_is_stored_once(world):
+    """Racing requests: the loser of a key retries its batch and answers "duplicate"."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.server.central_helpers import TerminalClient
+
+    batch = [event("checkin", world.person_a, key=f"race-key-{i:04d}", match_score=0.9)
+             for i in range(5)]
+    batch.append(event("checkin", 999999, key="race-bad-0001", match_score=0.9))
+    auth = world.terminal.http.headers["Authorization"]
+
+    def send(_n):
+        client = TerminalClient(world.server.base_url, world.terminal.terminal_id, "", 0)
+        client.http.headers["Authorization"] = auth
+        return client.post_events(*batch)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    statuses = [_results(a) for a in answers]
+    for i in range(5):
+        assert sorted(s[i][1] for s in statuses) == ["duplicate"] * 3 + ["stored"]
+    assert all(s[5] == ("race-bad-0001", "rejected", "person_not_found") for s in statuses)
+    assert _count(world.server.database_url, Event) == 5

@@ -209,6 +209,11 @@ class FakeCore:
     def call_staff(self, screen_name): self._log("call_staff", screen=screen_name)
 
     # --- staff -------------------------------------------------------------------
+    def local_now(self):
+        from kiosk.clock import LOCAL_ZONE
+
+        return datetime.now(LOCAL_ZONE)
+
     def check_staff_pin(self, pin): return pin == str(self.settings.get("staff_pin", "2468"))
 
     def roster(self):

@@ -87,6 +87,40 @@ def fake_walkthrough(cam: Path, faces: Path) -> list:
     ]
 
 
+def english_tour(cam: Path, faces: Path) -> list:
+    """The same screens in English, where the texts are longest (FakeCore)."""
+    known, unknown = str(faces / KNOWN_FACE), str(faces / UNKNOWN_FACE)
+    return [
+        {"wait_screen": "idle"}, {"copy": unknown, "to": str(cam / "stranger.jpg")},
+        {"wait_text": "could not"}, _shot("idle_not_recognised"),
+        {"tap": "topbar.call_staff"}, {"wait_text": "Staff have been called"}, _shot("call_staff"),
+        {"tap": "call_staff.close"}, {"clear_dir": str(cam)},
+        {"copy": known, "to": str(cam / "wen.jpg")}, {"wait_screen": "menu", "timeout": 15},
+        {"clear_dir": str(cam)}, {"tap": "menu.checkin"}, {"tap": "checkin.confirm"},
+        {"wait_text": "Check-in done"}, _shot("checkin_done"), {"tap": "nav.home"},
+        {"tap": "menu.leave_dest"}, {"tap": "leave_dest.4"}, {"wait_screen": "leave_start"},
+        {"tap": "leave_start.later"}, _shot("leave_start"), {"tap": "leave_start.ok"},
+        {"tap": "leave_end.ok"}, {"wait_screen": "leave_reason"}, _shot("leave_reason"),
+        {"tap": "leave_reason.5"}, {"wait_screen": "leave_confirm"}, _shot("leave_confirm"),
+        {"tap": "leave_confirm.submit"}, {"wait_text": "Request sent"}, _shot("leave_submitted"),
+        {"tap": "leave_confirm.status"}, {"wait_text": "Approved"}, _shot("leave_status"),
+        {"tap": "leave_status.1.return"}, {"wait_screen": "leave_return"}, _shot("leave_return"),
+        {"tap": "nav.back"}, {"tap": "nav.back"}, {"tap": "menu.lessons"},
+        {"wait_text": "min watched"}, _shot("lessons"), {"tap": "lessons.0"},
+        {"wait_screen": "lesson_player"}, {"sleep": 1.5}, _shot("lesson_player"),
+        {"tap": "nav.back"}, {"tap": "nav.back"}, {"tap": "menu.exit"}, {"wait_screen": "idle"},
+        {"tap": "idle.staff"}, *[{"tap": f"pin.{d}"} for d in "2468"], _shot("staff_pin"),
+        {"tap": "staff_pin.ok"}, {"wait_screen": "staff_menu"}, _shot("staff_menu"),
+        {"tap": "staff_menu.enrol"}, {"tap": "roster.0"}, {"wait_screen": "enrol_face"},
+        {"copy": known, "to": str(cam / "wen.jpg")}, _shot("enrol_face"),
+        {"tap": "enrol_face.start"}, {"wait_text": "Face enrolled", "timeout": 15},
+        {"tap": "enrol_face.next"}, _shot("enrol_voice"), {"tap": "enrol_voice.start"},
+        {"wait_text": "Voice enrolled", "timeout": 15}, {"tap": "enrol_voice.next"},
+        _shot("enrol_done"), {"clear_dir": str(cam)}, {"tap": "enrol_done.menu"},
+        {"tap": "staff_menu.exit"}, {"wait_screen": "idle"},
+    ]
+
+
 def fake_scenario(tmp_path: Path, steps: list, shots: Path, timeout_seconds=120) -> dict:
     return {
         "core_factory": "tests.ui.fake_core:FakeCore",
@@ -125,6 +159,13 @@ def test_every_screen_with_fake_core(tmp_path, faces):
     progress = [c for c in calls if c["call"] == "record_lesson_progress"]
     assert progress and progress[-1]["watched"] >= 600 + 4  # earlier total + this viewing
     assert len(list(shots.glob("*.png"))) >= 35
+
+
+def test_every_screen_in_english_with_fake_core(tmp_path, faces):
+    scenario = fake_scenario(tmp_path, english_tour(tmp_path / "cam", faces),
+                             SCREENSHOTS / "fake-en")
+    result = run_driver({**scenario, "language": "en"}, tmp_path)
+    assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
 
 
 def test_inactivity_timeout_clears_the_person(tmp_path, faces):

@@ -13,10 +13,12 @@ import pytest
 from tests.e2e.conftest import PERSON, STRANGER
 from tests.e2e.test_kiosk_journey import write_lesson_video
 from tests.e2e.waiting import wait_for
+from tests.staff_console import make_id_number
 from tests.ui.harness import SCREENSHOTS, describe_failure, run_driver
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 MASKED = "温*国"  # the console creates 温建国; the kiosk must never show more
+ROSTER_LABEL = f"{MASKED}（…{make_id_number(7)[-4:]}）"  # staff tell people apart by ID tail
 
 
 def _show(sim, identity, *numbers):
@@ -44,7 +46,7 @@ def first_visit(sim, pin):
         {"wait_screen": "idle", "timeout": 60}, shot("idle"),
         {"tap": "idle.staff"}, {"wait_screen": "staff_pin"}, *_pin(pin),
         {"wait_screen": "staff_menu"}, {"tap": "staff_menu.enrol"},
-        {"wait_text": MASKED, "timeout": 30}, shot("staff_roster"), {"tap": MASKED},
+        {"wait_text": MASKED, "timeout": 30}, shot("staff_roster"), {"tap": ROSTER_LABEL},
         {"wait_screen": "enrol_face"}, *_show(sim, PERSON, 1, 2, 3), {"sleep": 1.5},
         shot("enrol_face"), {"tap": "enrol_face.start"},
         {"wait_text": "人脸登记成功", "timeout": 60}, shot("enrol_face_done"),

@@ -40,6 +40,16 @@ STATUS_MESSAGES = {403: "error.forbidden", 404: "error.not_found", 405: "error.n
                    422: "error.bad_request"}
 
 
+def mask_name(name: str) -> str:
+    """张三 → 张*, 张小三 → 张*三 (as the terminals show it): recognisable, not identifying."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def make_templates(display_timezone: str) -> Jinja2Templates:
     """The console's Jinja2 environment, with a filter showing UTC times in local time."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -53,6 +63,7 @@ def make_templates(display_timezone: str) -> Jinja2Templates:
 
     templates.env.filters["localtime"] = localtime
     templates.env.filters["filesize"] = filesize
+    templates.env.filters["mask_name"] = mask_name
     templates.env.filters["mask_id"] = lambda n: n[:6] + "********" + n[-4:] if len(n) == 18 else n
     return templates
 

@@ -1,21 +1,23 @@
-"""The dashboard, the check-in list and check-in snapshots."""
+"""The dashboard (open staff calls first), the check-in list and check-in snapshots."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 from starlette.exceptions import HTTPException
 
 from server_api import contract
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
-    SECURITY_HEADERS, RowId, person_in_scope, render, scoped,
+    SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, person_in_scope,
+    redirect, render, scoped,
 )
-from server_api.server.models import Checkin, Leave, Person, Terminal
+from server_api.server.models import Checkin, Leave, Person, StaffCall, Terminal
 
 router = APIRouter()
 DASHBOARD_CHECKINS = 10
+DASHBOARD_STAFF_CALLS = 100
 LIST_CHECKINS = 200
 
 
@@ -24,6 +26,15 @@ def recent_checkins(session, staff: StaffIdentity, limit: int) -> list[Checkin]:
             .options(selectinload(Checkin.person), selectinload(Checkin.terminal))
             .order_by(Checkin.occurred_at.desc(), Checkin.id.desc()).limit(limit))
     return list(session.scalars(scoped(stmt, Person.centre_id, staff)))
+
+
+def open_staff_calls(session, staff: StaffIdentity, limit: int) -> list[StaffCall]:
+    """Unresolved calls from the terminals of the staff member's scope, newest first."""
+    stmt = (select(StaffCall).join(Terminal, Terminal.id == StaffCall.terminal_id)
+            .where(StaffCall.resolved_at.is_(None))
+            .options(selectinload(StaffCall.terminal), selectinload(StaffCall.person))
+            .order_by(StaffCall.occurred_at.desc(), StaffCall.id.desc()).limit(limit))
+    return list(session.scalars(scoped(stmt, Terminal.centre_id, staff)))
 
 
 def _count(session, stmt, column, staff: StaffIdentity) -> int:
@@ -42,9 +53,38 @@ def dashboard(request: Request, staff: StaffIdentity = Depends(current_staff)) -
                 Person.centre_id, staff),
             "terminals": _count(session, select(func.count(Terminal.id))
                                 .where(Terminal.revoked_at.is_(None)), Terminal.centre_id, staff),
+            "staff_calls": _count(
+                session, select(func.count(StaffCall.id))
+                .join(Terminal, Terminal.id == StaffCall.terminal_id)
+                .where(StaffCall.resolved_at.is_(None)), Terminal.centre_id, staff),
         }
+        staff_calls = open_staff_calls(session, staff, DASHBOARD_STAFF_CALLS)
         checkins = recent_checkins(session, staff, DASHBOARD_CHECKINS)
-    return render(request, "dashboard.html", staff, counts=counts, checkins=checkins)
+    return render(request, "dashboard.html", staff, counts=counts, checkins=checkins,
+                  staff_calls=staff_calls)
+
+
+@router.post("/staff-calls/{call_id}/resolve")
+def resolve_staff_call(request: Request, call_id: RowId,
+                       staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    """Mark a call for help as dealt with; a call outside the staff member's scope is 404."""
+    ctx = request.app.state.ctx
+    with ctx.db.session() as session:
+        call = session.get(StaffCall, call_id)
+        if call is None or centre_in_scope(session, staff, call.terminal.centre_id) is None:
+            raise HTTPException(404)
+        # Conditional update: of two staff resolving at once, only the first is recorded.
+        now = ctx.clock()
+        done = session.execute(
+            update(StaffCall).where(StaffCall.id == call.id, StaffCall.resolved_at.is_(None))
+            .values(resolved_at=now, resolved_by=staff.id)).rowcount == 1
+        if done:
+            audit(session, staff, now, "staff_call_resolve", f"staff_call:{call.id}",
+                  f"terminal:{call.terminal_id}")
+        terminal_name = call.terminal.name
+    flash(request, "notice.staff_call_resolved" if done else "notice.staff_call_already_resolved",
+          terminal=terminal_name)
+    return redirect("/console/")
 
 
 @router.get("/checkins")

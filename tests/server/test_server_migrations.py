@@ -1,0 +1,83 @@
+"""Migrations: the models agree with the revisions, and upgrades keep existing rows."""
+from __future__ import annotations
+
+import datetime as dt
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from server_api.server.db import Database
+from server_api.server.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
+from server_api.server.models import Base
+
+
+def _migrate(db: Database, revision: str, down: bool = False) -> None:
+    config = alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_the_models_match_the_migrations(database_url):
+    db = Database(database_url)
+    try:
+        upgrade_to_head(db.engine)
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        db.dispose()
+
+
+ROWS = [
+    "INSERT INTO centres (id, name, created_at) VALUES (1, '城关司法所', :t)",
+    "INSERT INTO persons (id, centre_id, name, id_number, case_type, reporting_obligation, "
+    "created_at) VALUES (1, 1, '张三', '11010519491231002X', '缓刑', '', :t)",
+    "INSERT INTO terminals (id, public_id, name, centre_id, secret_sha256, created_at) "
+    "VALUES (1, 'term-1', '大厅一号机', 1, 'x', :t)",
+    "INSERT INTO events (id, terminal_id, idempotency_key, kind, person_id, occurred_at, "
+    "received_at) VALUES (7, 1, 'checkin-0001', 'checkin', 1, :t, :t)",
+    "INSERT INTO checkins (id, event_id, person_id, terminal_id, occurred_at, match_score) "
+    "VALUES (1, 7, 1, 1, :t, 0.9)",
+]
+
+
+def test_upgrading_a_database_in_use_keeps_its_rows(database_url):
+    """0001 with events referenced by check-ins, up to head, down again and up again."""
+    at = dt.datetime(2025, 5, 1, 8, 30)
+    db = Database(database_url)
+    try:
+        _migrate(db, "0001")
+        with db.engine.begin() as connection:
+            for statement in ROWS:
+                connection.execute(text(statement), {"t": at})
+        upgrade_to_head(db.engine)
+        assert current_revision(db.engine) == head_revision()
+        assert any(c["name"] == "person_id" and c["nullable"]
+                   for c in inspect(db.engine).get_columns("events"))
+        with db.engine.begin() as connection:
+            assert connection.execute(text(
+                "SELECT id, idempotency_key, person_id, occurred_at FROM events")).all() == [
+                (7, "checkin-0001", 1, at if db.dialect == "postgresql" else str(at))]
+            assert connection.execute(text("SELECT event_id FROM checkins")).scalar() == 7
+            connection.execute(text(
+                "INSERT INTO events (id, terminal_id, idempotency_key, kind, person_id, "
+                "occurred_at, received_at) VALUES (8, 1, 'call-0001', 'staff_call', NULL, :t, :t)"),
+                {"t": at})
+            connection.execute(text(
+                "INSERT INTO staff_calls (event_id, terminal_id, person_id, screen, occurred_at) "
+                "VALUES (8, 1, NULL, 'idle', :t)"), {"t": at})
+
+        _migrate(db, "0001", down=True)
+        assert "staff_calls" not in inspect(db.engine).get_table_names()
+        with db.engine.begin() as connection:
+            assert connection.execute(text("SELECT id FROM events")).scalars().all() == [7]
+        upgrade_to_head(db.engine)
+        with db.engine.begin() as connection:
+            assert connection.execute(text("SELECT count(*) FROM checkins")).scalar() == 1
+            if db.dialect == "sqlite":
+                assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+    finally:
+        db.dispose()
