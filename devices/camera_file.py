@@ -12,7 +12,7 @@ from typing import Callable
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from devices.base import DeviceHealth
 
@@ -42,11 +42,25 @@ def fit_width(frame: np.ndarray, max_width: int) -> np.ndarray:
     return cv2.resize(frame, (max_width, new_height), interpolation=cv2.INTER_AREA)
 
 
+# face_recognition sets PIL's global LOAD_TRUNCATED_IMAGES on import, which would turn a
+# truncated file into half a picture with a grey bottom; a camera must report it broken.
+_STRICT_DECODE = threading.Lock()
+
+
 def load_image_bgr(path: str | os.PathLike[str]) -> np.ndarray:
-    """Decode an image file to BGR uint8, applying the JPEG EXIF orientation."""
-    with Image.open(path) as image:
-        upright = ImageOps.exif_transpose(image)
-        rgb = np.asarray(upright.convert("RGB"))
+    """Decode an image file to BGR uint8, applying the JPEG EXIF orientation.
+
+    A truncated file raises OSError whatever other libraries set globally.
+    """
+    with _STRICT_DECODE:
+        saved = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            with Image.open(path) as image:
+                upright = ImageOps.exif_transpose(image)
+                rgb = np.asarray(upright.convert("RGB"))
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = saved
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 

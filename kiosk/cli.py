@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fullscreen", action="store_true", help="borderless full screen (production)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # one log, not Kivy's console copy too
     settings = build_settings(args)
     if settings.simulate_dir is not None and not Path(settings.simulate_dir).is_dir():
         print(f"模拟数据目录不存在 / simulation folder not found: {settings.simulate_dir}", file=sys.stderr)

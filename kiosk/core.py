@@ -29,6 +29,7 @@ from kiosk.store import Store, open_store
 from kiosk.sync import Syncer
 from provisioning.credentials import load as load_credentials
 from server_api.client import CentralClient
+from server_api.names import mask_name
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +45,6 @@ class PersonView:
     id: int
     display_name: str
     case_type: str
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 张小三 → 张*三: enough for the person to recognise, not to identify."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 class KioskCore:

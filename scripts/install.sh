@@ -32,7 +32,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 export PIP_CONSTRAINT="$PWD/constraints.txt"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-PIP=".venv/bin/python -m pip"
+# pip's output without the noise of index locations this machine does not have.
+pip_quiet() { .venv/bin/python -m pip "$@" 2>&1 | { grep -v "^WARNING: Location '" || true; }; }
+PIP="pip_quiet"
 stamp=".venv/.installed-$(cat setup.cfg constraints.txt scripts/install.sh | sha1sum | cut -c1-12)-$WITH_TEST"
 if [ ! -f "$stamp" ]; then
   $PIP install -q "setuptools>=77.0.3,<81" wheel

@@ -194,3 +194,18 @@ def test_factory_knows_the_backends(tmp_path):
         make_camera("file", None)
     with pytest.raises(ValueError, match="unknown camera backend"):
         make_camera("webcam", None)
+
+
+def test_truncated_image_is_broken_even_after_face_recognition_loads(shared_data, tmp_path):
+    """face_recognition switches PIL to accept truncated files; the camera must not."""
+    import face_recognition  # noqa: F401  (its import changes PIL's global setting)
+    from PIL import ImageFile
+
+    from devices.camera_file import load_image_bgr
+
+    data = (shared_data / "faces" / "Gao_Qiang" / "1.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    with pytest.raises(OSError):
+        load_image_bgr(tmp_path / "cut.jpg")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as the other library wants it

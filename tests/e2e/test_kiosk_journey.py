@@ -14,6 +14,7 @@ from kiosk.roster import persons
 from kiosk.errors import FlowError
 from tests.e2e.conftest import PERSON, STRANGER
 from tests.e2e.waiting import wait_for
+from tests.staff_console import ConsoleError
 
 pytestmark = pytest.mark.slow
 
@@ -132,8 +133,10 @@ def test_inactivity_returns_to_idle_and_clears_the_person(centre, sim, kiosk_set
 def test_corrupt_lesson_is_refused_with_a_message(centre, sim, kiosk_settings, tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
-    with pytest.raises(Exception):
+    with pytest.raises(ConsoleError) as err:
         centre.console.upload_lesson("坏文件", bad)
+    assert "视频" in err.value.message  # told in Chinese that it is not a usable video
+    assert "坏文件" not in centre.console.get("/console/lessons").text  # nothing half-written
 
 
 def test_camera_that_disappears_is_reported_not_crashed(centre, sim, kiosk_settings):

@@ -125,3 +125,21 @@ def test_unusable_voice_sample_is_refused_with_instruction(store, clock, samples
         enrolment.enrol_voice(store, clock, 7, samples, 16000, b"RIFF")
     assert err.value.message_key == key
     assert outbox.depth(store) == 0
+
+
+def test_a_damaged_lesson_file_is_refused_and_removed(store, tmp_path):
+    from kiosk.store.models import CachedLesson
+
+    sha = "ab" * 32
+    with store.session() as s:
+        s.add(CachedLesson(person_id=7, lesson_id=1, title="课", sha256=sha, size=10))
+    damaged = tmp_path / "content" / f"{sha}.video"
+    damaged.parent.mkdir()
+    damaged.write_bytes(b"not a video at all")
+    with pytest.raises(FlowError) as err:
+        lessons.prepare(store, None, tmp_path / "content", 7, 1)
+    assert err.value.message_key == "lesson.error.corrupt"
+    assert not damaged.exists()
+    with pytest.raises(FlowError) as err:  # not downloaded, centre unreachable
+        lessons.prepare(store, None, tmp_path / "content", 7, 1)
+    assert err.value.message_key == "lesson.error.offline"

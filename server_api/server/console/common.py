@@ -26,6 +26,7 @@ from server_api.server.i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
 from server_api.server.db import Database
 from server_api.server.models import MAX_ID, AuditEntry, Centre, Person
 from server_api.server.validation import FormError
+from server_api.names import mask_name
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SECURITY_HEADERS = {
@@ -38,16 +39,6 @@ SECURITY_HEADERS = {
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 STATUS_MESSAGES = {403: "error.forbidden", 404: "error.not_found", 405: "error.not_found",
                    422: "error.bad_request"}
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 张小三 → 张*三 (as the terminals show it): recognisable, not identifying."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def make_templates(display_timezone: str) -> Jinja2Templates:
