@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="kiosk", description="Self-service correction terminal")
     p.add_argument("--simulate", metavar="DIR", help=(
         "take camera frames from DIR/camera (images or a video) and microphone audio from "
-        "DIR/microphone (WAV) instead of hardware"))
+        "DIR/microphone (WAV) and the ID card from DIR/card/card.json instead of hardware"))
     p.add_argument("--data-dir", help="where the terminal keeps its database and content")
     p.add_argument("--language", choices=("zh_CN", "en"), help="first language shown")
     p.add_argument("--fullscreen", action="store_true", help="borderless full screen (production)")

@@ -16,6 +16,7 @@ import numpy as np
 
 from devices.base import DeviceError, DeviceHealth
 from devices.camera import make_camera
+from devices.card_reader import make_card_reader
 from devices.microphone import make_microphone
 from devices.speaker import make_speaker
 from kiosk import roster as roster_mod
@@ -61,6 +62,8 @@ class KioskCore:
                                   **cam_options)
         self.microphone = make_microphone(self.settings.microphone_backend, self.settings.microphone_source)
         self.speaker = make_speaker(self.settings.speaker_backend, self.settings.speaker_source)
+        self.card_reader = make_card_reader(self.settings.card_reader_backend,
+                                            self.settings.card_reader_source)
         self.pump = CameraPump(self.camera)
         self._engine = None
         self._index = None
@@ -89,6 +92,7 @@ class KioskCore:
         self._engine.warm_up()  # loads dlib in a background thread
         self.speaker.open()
         self.microphone.open()
+        self.card_reader.open()
         self.pump.start()
         self.watcher = IdentityWatcher(self.pump, self._engine, self._face_index,
                                        self.settings.identify_frames)
@@ -102,6 +106,7 @@ class KioskCore:
         self.pump.stop()
         self.microphone.close()
         self.speaker.close()
+        self.card_reader.close()
         if self.store is not None:
             self.store.close()
 
@@ -126,7 +131,7 @@ class KioskCore:
 
     def device_status(self) -> dict[str, DeviceHealth]:
         return {"camera": self.camera.health(), "microphone": self.microphone.health(),
-                "speaker": self.speaker.health()}
+                "speaker": self.speaker.health(), "card_reader": self.card_reader.health()}
 
     def sync_status(self):
         return self.syncer.status if self.syncer else None

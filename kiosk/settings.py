@@ -13,8 +13,9 @@ class KioskSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", extra="ignore")
 
     data_dir: Path = Path("data/kiosk")
-    # Folder with ``camera/`` (images or a video) and ``microphone/`` (WAV files):
-    # when set, both devices are the simulated, file-fed backends.
+    # Folder with ``camera/`` (images or a video), ``microphone/`` (WAV files) and
+    # ``card/`` (``card.json`` while a card lies on the reader): when set, every device
+    # is the simulated, file-fed backend; spoken prompts go to ``speaker/``.
     simulate_dir: Path | None = None
     camera_backend: str = "opencv"
     camera_source: str | None = None
@@ -22,6 +23,8 @@ class KioskSettings(BaseSettings):
     microphone_source: str | None = None
     speaker_backend: str = "espeak"
     speaker_source: str | None = None
+    card_reader_backend: str = "serial"
+    card_reader_source: str | None = None  # serial port; default /dev/ttyUSB0
     # How long the simulated camera shows each image of its folder.
     simulate_hold_seconds: float = Field(default=1.0, gt=0)
 
@@ -65,4 +68,6 @@ class KioskSettings(BaseSettings):
             "microphone_source": str(root / "microphone"),
             "speaker_backend": "file",
             "speaker_source": str(root / "speaker"),
+            "card_reader_backend": "file",
+            "card_reader_source": str(root / "card"),
         })
