@@ -1,8 +1,13 @@
-"""The outbox: actions waiting to reach the central server, in the order they happened."""
+"""The outbox: actions waiting to reach the central server, in the order they happened.
+
+Payloads are sealed at rest (they carry snapshots, templates and voice samples).
+"""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -13,23 +18,40 @@ from kiosk.store import Store
 from kiosk.store.models import Outbox
 
 
+@dataclass(frozen=True)
+class OutboxItem:
+    seq: int
+    key: str
+    kind: str
+    person_id: int
+    occurred_at: dt.datetime  # naive UTC
+    payload: dict[str, Any]
+
+
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def _context(key: str) -> str:
+    return f"outbox:{key}"
 
 
 def enqueue(session: Session, *, key: str, kind: str, person_id: int,
             occurred_at: dt.datetime, payload: dict[str, Any]) -> None:
     """Add one row; call inside the transaction that writes the action itself."""
+    sealed = session.info["sealer"].seal(json.dumps(payload, ensure_ascii=False).encode(),
+                                         _context(key))
     session.add(Outbox(key=key, kind=kind, person_id=person_id,
-                       occurred_at=naive_utc(occurred_at), payload=payload))
+                       occurred_at=naive_utc(occurred_at), payload_sealed=sealed))
 
 
-def pending(store: Store, limit: int = 50) -> list[Outbox]:
+def pending(store: Store, limit: int = 50) -> list[OutboxItem]:
     with store.session() as s:
         rows = s.scalars(select(Outbox).where(Outbox.delivered_at.is_(None))
                          .order_by(Outbox.seq).limit(limit)).all()
-        s.expunge_all()
-        return list(rows)
+        return [OutboxItem(r.seq, r.key, r.kind, r.person_id, r.occurred_at,
+                           json.loads(store.sealer.open(r.payload_sealed, _context(r.key))))
+                for r in rows]
 
 
 def depth(store: Store) -> int:

@@ -5,17 +5,19 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from kiosk import outbox
+from kiosk.sealing import Sealer
 from kiosk.store import Store
 from kiosk.store.models import FaceTemplate, Person
 from server_api.contract import EventKind, RosterResponse
 
 
-def to_blob(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype=np.float64).tobytes()
+def seal_template(sealer: Sealer, person_id: int, vector: np.ndarray) -> bytes:
+    """A template as stored: float64 bytes sealed to its person (kiosk.sealing)."""
+    return sealer.seal(np.asarray(vector, dtype=np.float64).tobytes(), f"face:{person_id}")
 
 
-def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float64)
+def open_template(sealer: Sealer, person_id: int, sealed: bytes) -> np.ndarray:
+    return np.frombuffer(sealer.open(sealed, f"face:{person_id}"), dtype=np.float64)
 
 
 def apply_roster(store: Store, roster: RosterResponse) -> None:
@@ -37,7 +39,8 @@ def apply_roster(store: Store, roster: RosterResponse) -> None:
                 continue
             s.execute(delete(FaceTemplate).where(FaceTemplate.person_id == p.id))
             for t in p.face_templates:
-                s.add(FaceTemplate(person_id=p.id, vector=to_blob(np.array(t)), source="central"))
+                s.add(FaceTemplate(person_id=p.id, vector=seal_template(store.sealer, p.id, np.array(t)),
+                                   source="central"))
 
 
 def face_templates(store: Store) -> dict[int, list[np.ndarray]]:
@@ -45,7 +48,7 @@ def face_templates(store: Store) -> dict[int, list[np.ndarray]]:
         rows = s.execute(select(FaceTemplate.person_id, FaceTemplate.vector)).all()
     out: dict[int, list[np.ndarray]] = {}
     for pid, blob in rows:
-        out.setdefault(pid, []).append(from_blob(blob))
+        out.setdefault(pid, []).append(open_template(store.sealer, pid, blob))
     return out
 
 

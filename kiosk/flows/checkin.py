@@ -28,8 +28,9 @@ def check_in(store: Store, clock: Clock, person_id: int, match_score: float,
     key = outbox.new_key()
     now = clock.now()
     with store.session() as s:
+        sealed = store.sealer.seal(snapshot_jpeg, f"snapshot:{key}") if snapshot_jpeg else None
         s.add(Checkin(key=key, person_id=person_id, at=naive_utc(now),
-                      match_score=match_score, snapshot_jpeg=snapshot_jpeg))
+                      match_score=match_score, snapshot_jpeg=sealed))
         outbox.enqueue(s, key=key, kind=EventKind.checkin.value, person_id=person_id,
                        occurred_at=now, payload={
                            "match_score": round(float(match_score), 4),

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from kiosk import outbox
 from kiosk.clock import Clock
 from kiosk.errors import FlowError
-from kiosk.roster import to_blob
+from kiosk.roster import seal_template
 from kiosk.store import Store
 from kiosk.store.models import FaceTemplate, Person
 from server_api.contract import EventKind
@@ -28,7 +28,8 @@ def enrol_face(store: Store, clock: Clock, person_id: int, templates: list[np.nd
             raise FlowError("enrol.error.unknown_person")
         s.execute(delete(FaceTemplate).where(FaceTemplate.person_id == person_id))
         for t in templates:
-            s.add(FaceTemplate(person_id=person_id, vector=to_blob(t), source="local"))
+            s.add(FaceTemplate(person_id=person_id, vector=seal_template(store.sealer, person_id, t),
+                               source="local"))
         outbox.enqueue(s, key=outbox.new_key(), kind=EventKind.face_enrolment.value,
                        person_id=person_id, occurred_at=now,
                        payload={"templates": [np.asarray(t, dtype=float).round(6).tolist()

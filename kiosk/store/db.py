@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.sealing import Sealer
 from kiosk.store.migrate import upgrade_to_head
 
 
@@ -26,11 +27,16 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 class Store:
-    """One engine and session factory per process."""
+    """One engine and session factory per process, and the terminal's sealing key.
 
-    def __init__(self, engine: Engine) -> None:
+    Every session carries the sealer in ``session.info["sealer"]`` so code that writes
+    sensitive values inside a unit of work can seal them without another argument.
+    """
+
+    def __init__(self, engine: Engine, sealer: Sealer) -> None:
         self.engine = engine
-        self._factory = sessionmaker(engine, expire_on_commit=False)
+        self.sealer = sealer
+        self._factory = sessionmaker(engine, expire_on_commit=False, info={"sealer": sealer})
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -44,8 +50,10 @@ class Store:
 
 
 def open_store(path: Path) -> Store:
+    """Open (creating and migrating) the store; its key is ``secret.key`` beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    sealer = Sealer.from_key_file(path.with_name("secret.key"))
     engine = create_engine(f"sqlite:///{path}", future=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     upgrade_to_head(engine)
-    return Store(engine)
+    return Store(engine, sealer)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -27,6 +27,8 @@ class Person(Base):
 
 
 class FaceTemplate(Base):
+    """A face template, sealed: ``vector`` opens only with context ``face:<person_id>``."""
+
     __tablename__ = "face_templates"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
@@ -40,7 +42,7 @@ class Checkin(Base):
     person_id: Mapped[int] = mapped_column(Integer, index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     match_score: Mapped[float] = mapped_column(Float)
-    snapshot_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    snapshot_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sealed
 
 
 class LeaveRequest(Base):
@@ -85,7 +87,7 @@ class Outbox(Base):
     kind: Mapped[str] = mapped_column(String(30))
     person_id: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # JSON, sealed (kiosk.sealing)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -47,10 +47,13 @@ def test_checkin_writes_record_and_outbox_together(store, clock):
     receipt = checkin.check_in(store, clock, 7, 0.71, b"\xff\xd8jpeg")
     with store.session() as s:
         row = s.get(Checkin, receipt.key)
-        box = s.scalars(select(Outbox)).one()
-    assert row.person_id == 7 and row.snapshot_jpeg == b"\xff\xd8jpeg"
-    assert box.key == receipt.key and box.kind == "checkin" and box.delivered_at is None
+        raw = s.scalars(select(Outbox)).one()
+    (box,) = outbox.pending(store)
+    assert row.person_id == 7 and b"jpeg" not in row.snapshot_jpeg  # sealed at rest
+    assert store.sealer.open(row.snapshot_jpeg, f"snapshot:{receipt.key}") == b"\xff\xd8jpeg"
+    assert box.key == receipt.key and box.kind == "checkin" and raw.delivered_at is None
     assert box.payload["match_score"] == 0.71
+    assert b"match_score" not in raw.payload_sealed
     assert receipt.record_no.startswith("20261122-")
 
 
