@@ -30,7 +30,7 @@ from kiosk.store import Store, open_store
 from kiosk.sync import Syncer
 from provisioning.credentials import load as load_credentials
 from server_api.client import CentralClient
-from server_api.names import mask_name
+from server_api.names import id_number_checksum_ok, mask_name
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,29 @@ class KioskCore:
     def begin_identification(self) -> None:
         self.end_session()
         self.watcher.begin()
+
+    def claim_identity(self, id_number: str) -> None:
+        """The person says who they are (ID number typed on the pad, or read from a card):
+        from now on the face is checked 1:1 against that person only."""
+        number = id_number.strip().upper()
+        if not id_number_checksum_ok(number):
+            raise FlowError("identity.error.id_number_invalid")
+        person = roster_mod.person_by_id_number(self._store(), number)
+        if person is None:
+            raise FlowError("identity.error.id_number_unknown")
+        self.end_session()
+        self.watcher.begin(claimed=person.id)
+
+    def poll_id_card(self) -> bool:
+        """Claim the identity on the card lying on the reader, if any.
+
+        Nothing of the card (photo, address...) is kept: only the claim, for this session.
+        """
+        card = self.card_reader.read_card()
+        if card is None:
+            return False
+        self.claim_identity(card.id_number)
+        return True
 
     def cancel_identification(self) -> None:
         self.watcher.cancel()

@@ -77,6 +77,8 @@ class IdentityWatcher:
         self.retry_after_s = retry_after_s
         self.state = IdentityState("idle")
         self.best_frame: np.ndarray | None = None
+        # A person claimed by ID number or card: then the face is checked 1:1 against them.
+        self.claimed: int | None = None
         self._active = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,13 +93,15 @@ class IdentityWatcher:
         if self._thread:
             self._thread.join(timeout=5)
 
-    def begin(self) -> None:
+    def begin(self, claimed: int | None = None) -> None:
+        self.claimed = claimed
         self.state = IdentityState("waiting")
         self.best_frame = None
         self._active.set()
 
     def cancel(self) -> None:
         self._active.clear()
+        self.claimed = None
         self.state = IdentityState("idle")
 
     def _run(self) -> None:
@@ -133,7 +137,9 @@ class IdentityWatcher:
             self._set(IdentityState("looking", message_key="idle.prompt.hold_still"))
             if len(encodings) < self.frames_needed:
                 continue
-            result = self.index_factory().identify(encodings)
+            index = self.index_factory()
+            result = (index.verify(self.claimed, encodings) if self.claimed is not None
+                      else index.identify(encodings))
             encodings.clear()
             if result.person_id is not None:
                 self.best_frame = frame

@@ -59,6 +59,14 @@ def persons(store: Store) -> list[Person]:
         return rows
 
 
+def person_by_id_number(store: Store, id_number: str) -> Person | None:
+    with store.session() as s:
+        p = s.scalars(select(Person).where(Person.id_number == id_number)).first()
+        if p is not None:
+            s.expunge(p)
+        return p
+
+
 def person(store: Store, person_id: int) -> Person | None:
     with store.session() as s:
         p = s.get(Person, person_id)

@@ -1,5 +1,11 @@
-"""How a supervised person's name may be shown: the same rule on the kiosk and the console."""
+"""Names and ID numbers of supervised persons: one rule for the kiosk and the console."""
 from __future__ import annotations
+
+import re
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+ID_NUMBER_SHAPE = re.compile(r"[1-9]\d{16}[\dX]")
 
 
 def mask_name(name: str) -> str:
@@ -10,3 +16,14 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def id_check_char(first17: str) -> str:
+    """The check character of a resident ID number (GB 11643-1999, ISO 7064 MOD 11-2)."""
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def id_number_checksum_ok(number: str) -> bool:
+    """True for 18 characters of the right shape whose check character matches."""
+    return bool(ID_NUMBER_SHAPE.fullmatch(number)) and id_check_char(number[:17]) == number[17]

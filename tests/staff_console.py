@@ -220,7 +220,7 @@ class StaffConsole:
 
 def make_id_number(serial: int = 1, birth: str = "19800101", region: str = "110101") -> str:
     """A valid 18-character resident ID number (correct check character) for tests."""
-    from server_api.server.validation import id_check_char
+    from server_api.names import id_check_char
 
     first17 = f"{region}{birth}{serial % 1000:03d}"
     return first17 + id_check_char(first17)

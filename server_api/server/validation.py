@@ -5,9 +5,8 @@ import datetime as dt
 import re
 
 from server_api.contract import CaseType
+from server_api.names import id_check_char
 
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CHARS = "10X98765432"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,50}$")
 MIN_PASSWORD_LENGTH = 8
 ROLES = ("admin", "staff")
@@ -25,12 +24,6 @@ class FormError(Exception):
 def has_control_characters(text: str) -> bool:
     """True for NUL and other control characters (tabs and line breaks are fine)."""
     return any((ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" for c in text)
-
-
-def id_check_char(first17: str) -> str:
-    """The check character of a resident ID number (GB 11643-1999, ISO 7064 MOD 11-2)."""
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS))
-    return ID_CHECK_CHARS[total % 11]
 
 
 def check_id_number(value: str, today: dt.date | None = None) -> str:

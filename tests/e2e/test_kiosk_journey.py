@@ -156,3 +156,37 @@ def test_camera_that_disappears_is_reported_not_crashed(centre, sim, kiosk_setti
                  "the camera to come back")
     finally:
         core.stop()
+
+
+def test_claimed_identity_by_number_or_card_is_checked_one_to_one(centre, sim, kiosk_settings):
+    import json as _json
+
+    from tests.staff_console import make_id_number
+
+    core = start_core(kiosk_settings)
+    try:
+        enrol(core, sim, centre.person_id)
+        for bad, key in (("12345", "identity.error.id_number_invalid"),
+                         (make_id_number(8), "identity.error.id_number_unknown")):
+            with pytest.raises(FlowError) as err:
+                core.claim_identity(bad)
+            assert err.value.message_key == key
+        # The right number, but a stand-in's face: refused.
+        core.claim_identity(make_id_number(7))
+        sim.show(STRANGER, 2)
+        state = wait_for(lambda: core.identity_state().status in ("identified", "not_recognised")
+                         and core.identity_state(), 30, "a 1:1 result")
+        assert state.status == "not_recognised" and core.person is None
+        # The card on the reader and the person's own face: accepted.
+        card_dir = sim.root / "card"
+        card_dir.mkdir(exist_ok=True)
+        (card_dir / "card.json").write_text(_json.dumps({"name": "温建国", "id_number":
+                                                         make_id_number(7)}), encoding="utf-8")
+        core.cancel_identification()
+        assert core.poll_id_card()
+        sim.show(PERSON, 5)
+        state = wait_for(lambda: core.identity_state().status == "identified"
+                         and core.identity_state(), 30, "identification by card")
+        assert state.person_id == centre.person_id
+    finally:
+        core.stop()
