@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from devices.base import DeviceError, DeviceHealth
+from devices.base import DeviceHealth
 from devices.camera import make_camera
 from devices.card_reader import make_card_reader
 from devices.microphone import make_microphone
@@ -22,10 +21,12 @@ from devices.speaker import make_speaker
 from kiosk import roster as roster_mod
 from kiosk.clock import LOCAL_ZONE, Clock
 from kiosk.errors import FlowError
-from kiosk.flows import checkin, enrolment, leave, lessons
+from kiosk.flows import checkin, leave, lessons
 from kiosk.i18n import Translator, translate
 from kiosk.identify import CameraPump, IdentityState, IdentityWatcher
 from kiosk.settings import KioskSettings
+from kiosk.staff_mode import StaffModeMixin
+from kiosk.views import PersonView
 from kiosk.store import Store, open_store
 from kiosk.sync import Syncer
 from provisioning.credentials import load as load_credentials
@@ -37,18 +38,9 @@ log = logging.getLogger(__name__)
 # Provincial-level destinations offered on the leave pad (names are proper nouns;
 # their English forms are in the catalogues under ``place.<n>``).
 DESTINATION_COUNT = 34
-PIN_ATTEMPTS = 5
-PIN_LOCK_S = 300
 
 
-@dataclass(frozen=True)
-class PersonView:
-    id: int
-    display_name: str
-    case_type: str
-
-
-class KioskCore:
+class KioskCore(StaffModeMixin):
     def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
         self.settings = settings.with_simulation()
         self.clock = clock or Clock()
@@ -95,7 +87,9 @@ class KioskCore:
         self.card_reader.open()
         self.pump.start()
         self.watcher = IdentityWatcher(self.pump, self._engine, self._face_index,
-                                       self.settings.identify_frames)
+                                       self.settings.identify_frames,
+                                       max_attempts=self.settings.identify_max_attempts,
+                                       on_failure=self._record_failed_attempt)
         self.watcher.start()
         self.syncer.start()
 
@@ -150,6 +144,22 @@ class KioskCore:
                                             ("margin", self.settings.face_margin)) if v is not None}
                 self._index = FaceIndex(roster_mod.face_templates(self._store()), **tuning)
             return self._index
+
+    def _record_failed_attempt(self, result, frame, encodings, claimed, attempt) -> None:
+        """Keep a failed face check (reason, evidence) for staff; after the last allowed
+        attempt, call staff so the person is never left at a dead end."""
+        from kiosk.flows.verification import record_failure
+
+        record_failure(self._store(), self.clock,
+                       person_id=claimed if claimed is not None else result.best_candidate,
+                       reason="face_mismatch", attempt=attempt, claimed=claimed is not None,
+                       face_distance=result.distance, snapshot_jpeg=self._jpeg(frame),
+                       face_encoding=np.mean(encodings, axis=0) if encodings else None)
+        if attempt >= self.settings.identify_max_attempts:
+            from kiosk.flows.staff_call import record_call
+
+            record_call(self._store(), self.clock, claimed or 0, "idle")
+        self._poke()
 
     def begin_identification(self) -> None:
         self.end_session()
@@ -239,11 +249,13 @@ class KioskCore:
         return receipt
 
     def _snapshot(self) -> bytes | None:
+        frame = self.watcher.best_frame if self.watcher else None
+        return self._jpeg(frame if frame is not None else self.camera_frame())
+
+    @staticmethod
+    def _jpeg(frame: np.ndarray | None) -> bytes | None:
         import cv2
 
-        frame = self.watcher.best_frame if self.watcher else None
-        if frame is None:
-            frame = self.camera_frame()
         if frame is None:
             return None
         ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
@@ -301,77 +313,6 @@ class KioskCore:
 
         record_call(self._store(), self.clock, self.person.id if self.person else 0, screen_name)
         self.speak("staff.called")
-        self._poke()
-
-    # --- staff mode -----------------------------------------------------------------
-    def check_staff_pin(self, pin: str) -> bool:
-        """Open staff mode; after ``PIN_ATTEMPTS`` wrong PINs the pad is locked for a while."""
-        import hmac
-
-        now = self.clock.monotonic()
-        if now < self._pin_locked_until:
-            raise FlowError("staff.error.pin_locked", minutes=PIN_LOCK_S // 60)
-        if hmac.compare_digest(pin.encode(), self.settings.staff_pin.encode()):
-            self._pin_failures = 0
-            self.staff_mode = True
-            self.note_activity()
-            log.info("staff mode opened")
-            return True
-        self._pin_failures += 1
-        if self._pin_failures >= PIN_ATTEMPTS:
-            self._pin_failures = 0
-            self._pin_locked_until = now + PIN_LOCK_S
-            log.warning("staff PIN locked after %d wrong attempts", PIN_ATTEMPTS)
-            raise FlowError("staff.error.pin_locked", minutes=PIN_LOCK_S // 60)
-        return False
-
-    def roster(self) -> list[PersonView]:
-        """For staff: the last four ID digits tell apart two people whose masked names match."""
-        self._require_staff()
-        return [PersonView(p.id, f"{mask_name(p.name)}（…{p.id_number[-4:]}）", p.case_type)
-                for p in roster_mod.persons(self._store())]
-
-    def _require_staff(self) -> None:
-        if not self.staff_mode:
-            raise FlowError("staff.error.not_signed_in")
-        self.note_activity()
-
-    def capture_enrolment_frames(self, count: int = 5, interval_s: float = 0.3) -> list[np.ndarray]:
-        self._require_staff()
-        frames, last_seq = [], -1
-        deadline = self.clock.monotonic() + count * interval_s + 5.0
-        while len(frames) < count and self.clock.monotonic() < deadline:
-            seq, frame = self.pump.latest()
-            if frame is not None and seq != last_seq:
-                frames.append(frame.copy())
-                last_seq = seq
-            threading.Event().wait(interval_s)
-        if not frames:
-            raise FlowError("idle.error.camera")
-        return frames
-
-    def enrol_face(self, person_id: int, frames: list[np.ndarray]) -> int:
-        self._require_staff()
-        try:
-            templates = self._engine.enrol(frames)
-        except ValueError as exc:
-            raise FlowError("enrol.error.no_face") from exc
-        n = enrolment.enrol_face(self._store(), self.clock, person_id, templates)
-        self._invalidate_index()
-        self._poke()
-        return n
-
-    def record_voice_sample(self, seconds: float = 4.0):
-        self._require_staff()
-        try:
-            return self.microphone.record(seconds)
-        except DeviceError as exc:
-            raise FlowError(exc.message_key) from exc
-
-    def enrol_voice(self, person_id: int, clip) -> None:
-        self._require_staff()
-        enrolment.enrol_voice(self._store(), self.clock, person_id, clip.samples,
-                              clip.sample_rate, clip.to_wav_bytes())
         self._poke()
 
 

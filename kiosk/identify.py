@@ -70,11 +70,17 @@ class IdentityWatcher:
     """Turns frames into an ``IdentityState``; active only while the idle screen asks."""
 
     def __init__(self, pump: CameraPump, engine: Any, index_factory: Callable[[], Any],
-                 frames_needed: int = 3, retry_after_s: float = 4.0) -> None:
+                 frames_needed: int = 3, retry_after_s: float = 4.0, max_attempts: int = 3,
+                 on_failure: Callable[..., None] | None = None) -> None:
         self.pump, self.engine = pump, engine
         self.index_factory = index_factory
         self.frames_needed = frames_needed
         self.retry_after_s = retry_after_s
+        self.max_attempts = max_attempts
+        # Called from this thread with (result, frame, encodings, claimed, attempt) after
+        # each failed attempt, so the core can record it for staff review.
+        self.on_failure = on_failure
+        self.attempts = 0
         self.state = IdentityState("idle")
         self.best_frame: np.ndarray | None = None
         # A person claimed by ID number or card: then the face is checked 1:1 against them.
@@ -95,6 +101,7 @@ class IdentityWatcher:
 
     def begin(self, claimed: int | None = None) -> None:
         self.claimed = claimed
+        self.attempts = 0
         self.state = IdentityState("waiting")
         self.best_frame = None
         self._active.set()
@@ -140,6 +147,7 @@ class IdentityWatcher:
             index = self.index_factory()
             result = (index.verify(self.claimed, encodings) if self.claimed is not None
                       else index.identify(encodings))
+            fused = list(encodings)
             encodings.clear()
             if result.person_id is not None:
                 self.best_frame = frame
@@ -147,7 +155,19 @@ class IdentityWatcher:
                                         "idle.prompt.identified"))
                 self._active.clear()
             else:
-                self._set(IdentityState("not_recognised", message_key="idle.error.not_recognised"))
+                self.attempts += 1
+                if self.on_failure is not None:
+                    try:
+                        self.on_failure(result, frame, list(fused), self.claimed, self.attempts)
+                    except Exception:  # recording must not stop identification
+                        log.exception("recording a failed attempt failed")
+                if self.attempts >= self.max_attempts:
+                    # No dead end: stop trying and send for a person (the core calls staff).
+                    self._set(IdentityState("not_recognised", message_key="idle.error.staff_called"))
+                    self._active.clear()
+                else:
+                    self._set(IdentityState("not_recognised",
+                                            message_key="idle.error.not_recognised"))
                 hold_until = time.monotonic() + self.retry_after_s
 
     def _set(self, state: IdentityState) -> None:

@@ -41,6 +41,8 @@ class KioskSettings(BaseSettings):
     face_threshold: float | None = None
     face_margin: float | None = None
     identify_frames: int = Field(default=3, ge=1)
+    # Failed attempts before the kiosk stops trying and calls staff.
+    identify_max_attempts: int = Field(default=3, ge=1)
 
     fullscreen: bool = False
 

@@ -44,6 +44,7 @@ class EventKind(str, Enum):
     face_enrolment = "face_enrolment"
     voice_enrolment = "voice_enrolment"
     staff_call = "staff_call"
+    verification_failure = "verification_failure"
 
 
 class ErrorBody(BaseModel):
@@ -101,6 +102,19 @@ class RosterResponse(BaseModel):
 #   voice_enrolment:  {"wav_b64": str, "seconds": float}
 #   staff_call:       {"screen": str}  (person_id may be 0 when nobody is identified;
 #                      the console lists open calls)
+#   verification_failure: a failed identity check, for staff to review
+#                     {"reason": "no_face" | "poor_quality" | "liveness_failed" |
+#                                "face_mismatch" | "no_speech" | "voice_mismatch" |
+#                                "lipsync_failed",
+#                      "claimed": bool  (true when the person gave an ID number or card),
+#                      "face_distance": float | None, "voice_score": float | None,
+#                      "attempt": int  (1, 2, ... within one visit),
+#                      "snapshot_jpeg_b64": str | None,
+#                      "face_encoding": [128 floats] | None}
+#                     person_id: the claimed person, else the nearest candidate, else 0.
+#                     Staff who confirm the attempt was genuine may add face_encoding to
+#                     that person's templates (audited); it then reaches the terminals
+#                     with the roster.
 
 class Event(BaseModel):
     idempotency_key: str = Field(min_length=8, max_length=64)

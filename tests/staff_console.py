@@ -210,6 +210,23 @@ class StaffConsole:
         """Press "已处理" on a call (ConsoleError 404 for a call outside this staff's scope)."""
         self.post(f"/console/staff-calls/{call_id}/resolve")
 
+    def verifications(self) -> list[dict]:
+        """Failed identity checks visible to this staff member, open ones first (newest
+        first), then recently reviewed ones: ``id``, ``person_id`` (None when nobody was
+        proposed), ``reason`` (the code, e.g. "face_mismatch"), ``status`` ("open",
+        "confirmed_genuine" or "dismissed") and ``attempt``."""
+        return [{"id": int(r["failure-id"]),
+                 "person_id": int(r["person-id"]) if r["person-id"] else None,
+                 "reason": r["reason"], "status": r["status"], "attempt": int(r["attempt"])}
+                for r in self.rows("/console/verifications") if "failure-id" in r]
+
+    def review_verification(self, failure_id: int, genuine: bool, note: str = "") -> None:
+        """Press "确认是本人" (``genuine``) or "驳回" on a failed check. ConsoleError: 404
+        outside this staff's scope, 409 when it was already reviewed, 400 when it cannot
+        be confirmed (no person or no face sample)."""
+        self.post(f"/console/verifications/{failure_id}/review",
+                  {"decision": "genuine" if genuine else "dismiss", "note": note})
+
     def checkins(self) -> list[dict]:
         """Check-ins visible to this staff member, newest first."""
         return [{"id": int(r["id"]), "person_id": int(r["person-id"]), "person": r["person"],

@@ -93,6 +93,20 @@ class Outbox(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
+class VerificationFailure(Base):
+    """A failed identity check, kept with its evidence (sealed) for staff review."""
+
+    __tablename__ = "verification_failures"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer)  # claimed or nearest person; 0: none
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(String(30))
+    attempt: Mapped[int] = mapped_column(Integer)
+    claimed: Mapped[bool] = mapped_column(default=False)
+    face_distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    snapshot_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sealed
+
+
 class StaffCall(Base):
     __tablename__ = "staff_calls"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

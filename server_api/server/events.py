@@ -18,6 +18,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.exc import DataError
@@ -27,8 +29,8 @@ from server_api import contract
 from server_api.server.clock import as_utc
 from server_api.server.errors import ApiError
 from server_api.server.models import (
-    MAX_ID, Checkin, Event, FaceTemplate, Leave, LessonAssignment, LessonProgress, Person,
-    StaffCall, VoiceSample,
+    MAX_ID, REVIEW_OPEN, TEMPLATE_ENROLMENT, Checkin, Event, FaceTemplate, Leave,
+    LessonAssignment, LessonProgress, Person, StaffCall, VerificationFailure, VoiceSample,
 )
 from server_api.server.settings import CentralSettings
 from server_api.server.storage import FileTxn
@@ -38,8 +40,14 @@ from server_api.server.validation import has_control_characters
 log = logging.getLogger(__name__)
 
 FACE_TEMPLATE_SIZE = 128
-# The only kind a terminal may send without an identified person (person_id 0).
-ANONYMOUS_KINDS = frozenset({contract.EventKind.staff_call})
+# The only kinds a terminal may send without an identified person (person_id 0).
+ANONYMOUS_KINDS = frozenset({contract.EventKind.staff_call,
+                             contract.EventKind.verification_failure})
+# Why an identity check failed (the contract's ``verification_failure`` payload).
+VerificationReason = Literal["no_face", "poor_quality", "liveness_failed", "face_mismatch",
+                             "no_speech", "voice_mismatch", "lipsync_failed"]
+VERIFICATION_REASONS: tuple[str, ...] = VerificationReason.__args__
+MAX_ATTEMPT = 1000
 
 
 class _Payload(BaseModel):
@@ -103,6 +111,22 @@ class StaffCallPayload(_Payload):
     screen: str = Field(max_length=50)
 
 
+class VerificationFailurePayload(_Payload):
+    reason: VerificationReason
+    claimed: bool = False
+    face_distance: float | None = Field(default=None, ge=0)
+    voice_score: float | None = None
+    attempt: int = Field(ge=1, le=MAX_ATTEMPT)
+    snapshot_jpeg_b64: str | None = None
+    face_encoding: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _encoding_size(self):
+        if self.face_encoding is not None and len(self.face_encoding) != FACE_TEMPLATE_SIZE:
+            raise ValueError(f"face_encoding must have {FACE_TEMPLATE_SIZE} numbers")
+        return self
+
+
 @dataclass
 class EventContext:
     """One batch's surroundings: the database session, the terminal, the files."""
@@ -137,17 +161,21 @@ def _decode(event: contract.Event, text: str, max_bytes: int, what: str) -> byte
         raise _invalid(event, f"{what} is not valid base64") from None
 
 
+def _store_snapshot(ctx: EventContext, event: contract.Event, row: Event, text: str | None,
+                    folder: str) -> str | None:
+    """Check and write a snapshot JPEG under ``folder/<centre>/<day>/<event id>.jpg``."""
+    if not text:
+        return None
+    jpeg = _decode(event, text, ctx.settings.max_snapshot_bytes, "snapshot")
+    if not jpeg.startswith(b"\xff\xd8\xff"):
+        raise _invalid(event, "snapshot is not a JPEG image")
+    day = as_utc(event.occurred_at).strftime("%Y/%m/%d")
+    return ctx.files.write(f"{folder}/{ctx.terminal.centre_id}/{day}/{row.id}.jpg", jpeg)
+
+
 def _store_checkin(ctx: EventContext, event: contract.Event, row: Event) -> None:
     payload = _payload(CheckinPayload, event)
-    snapshot_path = None
-    if payload.snapshot_jpeg_b64:
-        jpeg = _decode(event, payload.snapshot_jpeg_b64, ctx.settings.max_snapshot_bytes,
-                       "snapshot")
-        if not jpeg.startswith(b"\xff\xd8\xff"):
-            raise _invalid(event, "snapshot is not a JPEG image")
-        day = as_utc(event.occurred_at).strftime("%Y/%m/%d")
-        snapshot_path = ctx.files.write(
-            f"snapshots/{ctx.terminal.centre_id}/{day}/{row.id}.jpg", jpeg)
+    snapshot_path = _store_snapshot(ctx, event, row, payload.snapshot_jpeg_b64, "snapshots")
     ctx.session.add(Checkin(event_id=row.id, person_id=event.person_id,
                             terminal_id=ctx.terminal.id, occurred_at=row.occurred_at,
                             match_score=payload.match_score, snapshot_path=snapshot_path))
@@ -206,7 +234,7 @@ def _store_face_enrolment(ctx: EventContext, event: contract.Event, row: Event) 
     ctx.session.execute(delete(FaceTemplate).where(FaceTemplate.person_id == event.person_id))
     for template in payload.templates:
         ctx.session.add(FaceTemplate(person_id=event.person_id, encoding_json=json.dumps(template),
-                                     created_at=row.occurred_at))
+                                     created_at=row.occurred_at, source=TEMPLATE_ENROLMENT))
 
 
 def _store_voice_enrolment(ctx: EventContext, event: contract.Event, row: Event) -> None:
@@ -231,6 +259,18 @@ def _store_staff_call(ctx: EventContext, event: contract.Event, row: Event) -> N
                               occurred_at=row.occurred_at))
 
 
+def _store_verification_failure(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = _payload(VerificationFailurePayload, event)
+    snapshot_path = _store_snapshot(ctx, event, row, payload.snapshot_jpeg_b64, "verification")
+    encoding = None if payload.face_encoding is None else json.dumps(payload.face_encoding)
+    ctx.session.add(VerificationFailure(
+        event_id=row.id, terminal_id=ctx.terminal.id, person_id=row.person_id,
+        reason=payload.reason, claimed=payload.claimed, face_distance=payload.face_distance,
+        voice_score=payload.voice_score, attempt=payload.attempt, occurred_at=row.occurred_at,
+        snapshot_path=snapshot_path, face_encoding_json=encoding, review_status=REVIEW_OPEN,
+        review_note=""))
+
+
 HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event], None]] = {
     contract.EventKind.checkin: _store_checkin,
     contract.EventKind.leave_request: _store_leave_request,
@@ -239,6 +279,7 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
     contract.EventKind.face_enrolment: _store_face_enrolment,
     contract.EventKind.voice_enrolment: _store_voice_enrolment,
     contract.EventKind.staff_call: _store_staff_call,
+    contract.EventKind.verification_failure: _store_verification_failure,
 }
 
 

@@ -85,12 +85,22 @@ class Person(Base):
         order_by="VoiceSample.id", cascade="all, delete-orphan")
 
 
+# Where a face template came from: enrolment at a terminal, or a failed check that staff
+# confirmed was the genuine person (``VerificationFailure``).
+TEMPLATE_ENROLMENT = "enrolment"
+TEMPLATE_STAFF_CONFIRMED = "staff_confirmed"
+
+
 class FaceTemplate(Base):
+    """A 128-d face encoding of a person; a new enrolment replaces all of them."""
+
     __tablename__ = "face_templates"
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     encoding_json: Mapped[str] = mapped_column(Text)  # JSON list of 128 floats
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(20), default=TEMPLATE_ENROLMENT,
+                                        server_default=TEMPLATE_ENROLMENT)
 
 
 class VoiceSample(Base):
@@ -132,7 +142,8 @@ class EnrolToken(Base):
 class Event(Base):
     """One accepted terminal event; the unique key makes redelivery harmless.
 
-    ``person_id`` is empty only for a staff call made while nobody was identified.
+    ``person_id`` is empty only for a staff call or a verification failure made while
+    nobody was identified.
     """
 
     __tablename__ = "events"
@@ -178,6 +189,43 @@ class StaffCall(Base):
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     terminal: Mapped[Terminal] = relationship()
     person: Mapped[Person | None] = relationship()
+
+
+# Review states of a verification failure.
+REVIEW_OPEN = "open"
+REVIEW_CONFIRMED = "confirmed_genuine"
+REVIEW_DISMISSED = "dismissed"
+REVIEW_STATUSES = (REVIEW_OPEN, REVIEW_CONFIRMED, REVIEW_DISMISSED)
+
+
+class VerificationFailure(Base):
+    """A failed identity check at a terminal, with its evidence, for staff to review.
+
+    ``person_id`` is the claimed person or the nearest candidate, empty when nobody was
+    proposed; the centre of a failure is its terminal's centre. Staff who confirm that the
+    attempt was the genuine person add ``face_encoding_json`` to the person's templates.
+    """
+
+    __tablename__ = "verification_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    claimed: Mapped[bool] = mapped_column(Boolean)  # 1:1 (ID given) rather than 1:N
+    face_distance: Mapped[float | None] = mapped_column(Float)
+    voice_score: Mapped[float | None] = mapped_column(Float)
+    attempt: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    snapshot_path: Mapped[str | None] = mapped_column(String(500))
+    face_encoding_json: Mapped[str | None] = mapped_column(Text)  # JSON list of 128 floats
+    review_status: Mapped[str] = mapped_column(String(20), index=True)  # a REVIEW_* value
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    terminal: Mapped[Terminal] = relationship()
+    person: Mapped[Person | None] = relationship()
+    reviewer: Mapped[StaffUser | None] = relationship()
 
 
 class Leave(Base):

@@ -190,3 +190,23 @@ def test_claimed_identity_by_number_or_card_is_checked_one_to_one(centre, sim, k
         assert state.person_id == centre.person_id
     finally:
         core.stop()
+
+
+def test_stand_in_is_recorded_and_staff_called_after_three_attempts(centre, sim, kiosk_settings):
+    from kiosk import outbox
+
+    core = start_core(kiosk_settings)
+    try:
+        enrol(core, sim, centre.person_id)
+        core.begin_identification()
+        sim.show(STRANGER, 1)
+        state = wait_for(lambda: core.identity_state().message_key == "idle.error.staff_called"
+                         and core.identity_state(), 60, "the third failed attempt")
+        assert state.status == "not_recognised" and core.person is None
+        assert core.tr(state.message_key).startswith("多次未能识别")
+        kinds = [item.kind for item in outbox.pending(core.store)] or ["delivered"]
+        failures = wait_for(lambda: centre.console.verifications(), 30, "failures on the console")
+        assert [f["reason"] for f in failures] == ["face_mismatch"] * 3, kinds
+        assert [c["screen"] for c in centre.console.open_staff_calls()] == ["idle"]
+    finally:
+        core.stop()

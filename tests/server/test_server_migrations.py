@@ -41,11 +41,14 @@ ROWS = [
     "received_at) VALUES (7, 1, 'checkin-0001', 'checkin', 1, :t, :t)",
     "INSERT INTO checkins (id, event_id, person_id, terminal_id, occurred_at, match_score) "
     "VALUES (1, 7, 1, 1, :t, 0.9)",
+    "INSERT INTO face_templates (id, person_id, encoding_json, created_at) "
+    "VALUES (3, 1, '[0.5]', :t)",
 ]
 
 
 def test_upgrading_a_database_in_use_keeps_its_rows(database_url):
-    """0001 with events referenced by check-ins, up to head, down again and up again."""
+    """0001 with events referenced by check-ins, up to head, down again and up again
+    (to 0002 with verification failures and staff-confirmed templates present, then 0001)."""
     at = dt.datetime(2025, 5, 1, 8, 30)
     db = Database(database_url)
     try:
@@ -70,13 +73,51 @@ def test_upgrading_a_database_in_use_keeps_its_rows(database_url):
                 "INSERT INTO staff_calls (event_id, terminal_id, person_id, screen, occurred_at) "
                 "VALUES (8, 1, NULL, 'idle', :t)"), {"t": at})
 
-        _migrate(db, "0001", down=True)
-        assert "staff_calls" not in inspect(db.engine).get_table_names()
+            # 0003: existing templates are enrolment ones; failures may have no person.
+            assert connection.execute(text(
+                "SELECT id, encoding_json, source FROM face_templates")).all() == [
+                (3, "[0.5]", "enrolment")]
+            connection.execute(text(
+                "INSERT INTO face_templates (id, person_id, encoding_json, created_at, source) "
+                "VALUES (4, 1, '[0.6]', :t, 'staff_confirmed')"), {"t": at})
+            connection.execute(text(
+                "INSERT INTO events (id, terminal_id, idempotency_key, kind, person_id, "
+                "occurred_at, received_at) VALUES (9, 1, 'vf-00000001', 'verification_failure', "
+                "1, :t, :t), (10, 1, 'vf-00000002', 'verification_failure', NULL, :t, :t)"),
+                {"t": at})
+            connection.execute(text(
+                "INSERT INTO verification_failures (event_id, terminal_id, person_id, reason, "
+                "claimed, attempt, occurred_at, face_encoding_json, review_status, review_note) "
+                "VALUES (9, 1, 1, 'face_mismatch', :yes, 2, :t, '[0.6]', 'confirmed_genuine', ''),"
+                " (10, 1, NULL, 'no_face', :no, 1, :t, NULL, 'open', '')"),
+                {"t": at, "yes": True, "no": False})
+
+        _migrate(db, "0002", down=True)
+        assert "verification_failures" not in inspect(db.engine).get_table_names()
+        assert "source" not in {c["name"] for c in inspect(db.engine).get_columns("face_templates")}
+        assert "ix_face_templates_person_id" in {
+            i["name"] for i in inspect(db.engine).get_indexes("face_templates")}
         with db.engine.begin() as connection:
-            assert connection.execute(text("SELECT id FROM events")).scalars().all() == [7]
+            # Templates staff confirmed stay: they are valid references of the person.
+            assert connection.execute(text(
+                "SELECT id, person_id, encoding_json FROM face_templates ORDER BY id")).all() == [
+                (3, 1, "[0.5]"), (4, 1, "[0.6]")]
+            if db.dialect == "sqlite":
+                assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+        upgrade_to_head(db.engine)
+        assert "verification_failures" in inspect(db.engine).get_table_names()
+
+        _migrate(db, "0001", down=True)
+        assert not {"staff_calls", "verification_failures"} & set(inspect(db.engine).get_table_names())
+        with db.engine.begin() as connection:
+            assert connection.execute(text("SELECT id FROM events ORDER BY id")).scalars().all() == [7, 9]
+            assert connection.execute(text("SELECT count(*) FROM face_templates")).scalar() == 2
         upgrade_to_head(db.engine)
         with db.engine.begin() as connection:
             assert connection.execute(text("SELECT count(*) FROM checkins")).scalar() == 1
+            assert connection.execute(text(
+                "SELECT id, source FROM face_templates ORDER BY id")).all() == [
+                (3, "enrolment"), (4, "enrolment")]
             if db.dialect == "sqlite":
                 assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
     finally:

@@ -13,6 +13,7 @@ from server_api.server.console.common import (
     SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, person_in_scope,
     redirect, render, scoped,
 )
+from server_api.server.console.pages_verifications import open_count as open_verifications
 from server_api.server.models import Checkin, Leave, Person, StaffCall, Terminal
 
 router = APIRouter()
@@ -57,6 +58,7 @@ def dashboard(request: Request, staff: StaffIdentity = Depends(current_staff)) -
                 session, select(func.count(StaffCall.id))
                 .join(Terminal, Terminal.id == StaffCall.terminal_id)
                 .where(StaffCall.resolved_at.is_(None)), Terminal.centre_id, staff),
+            "open_verifications": open_verifications(session, staff),
         }
         staff_calls = open_staff_calls(session, staff, DASHBOARD_STAFF_CALLS)
         checkins = recent_checkins(session, staff, DASHBOARD_CHECKINS)
