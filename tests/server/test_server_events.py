@@ -79,6 +79,19 @@ def test_the_same_key_twice_is_stored_once_and_order_is_kept(world):
     assert photo.headers["content-type"] == "image/jpeg"
     stored = list((world.server.data_dir / "snapshots").rglob("*.jpg"))
     assert len(stored) == 1 and stored[0].read_bytes() == jpeg_bytes()
+    assert _audited(world.server.database_url, "checkin_snapshot_view")  # Art 61
+
+
+def _audited(database_url: str, action: str) -> bool:
+    from server_api.server.db import Database
+    from server_api.server.models import AuditEntry
+
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            return session.scalar(select(AuditEntry.id).where(AuditEntry.action == action)) is not None
+    finally:
+        db.dispose()
 
 
 def test_one_bad_event_is_rejected_alone_and_evaluated_again_when_resent(world, caplog):

@@ -108,6 +108,9 @@ def snapshot(request: Request, checkin_id: RowId,
                 or person_in_scope(session, staff, checkin.person_id) is None:
             raise HTTPException(404)
         path = ctx.storage.resolve(checkin.snapshot_path)
+        # Reading a person's photo is a read of personal data (Art 61): audited.
+        audit(session, staff, ctx.clock(), "checkin_snapshot_view", f"checkin:{checkin_id}",
+              f"person:{checkin.person_id}")
     if not path.is_file():
         raise HTTPException(404)
     return FileResponse(path, media_type="image/jpeg", headers=SECURITY_HEADERS)
