@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+TEMPLATE_PHOTOS = 3  # photos per identity that tests may enrol from
+
 
 @pytest.fixture(scope="session")
 def face_engine():
@@ -28,8 +30,13 @@ def face_photos(shared_data):
 
 
 @pytest.fixture(scope="session")
-def face_encodings(face_engine, face_photos):
-    """Encodings of an identity's photos (through the real engine), cached for the session."""
+def face_views(face_engine, face_photos):
+    """(plain encoding, mirrored-view template) of an identity's photos, cached for the session.
+
+    The plain encoding is what `observe` gives a probe frame; the template is what
+    `enrol` stores (mean of the plain and the mirrored chip). Tests enrol from the first
+    TEMPLATE_PHOTOS photos only, so later photos get no template (None): that saves
+    one encoding per photo."""
     from devices.camera_file import load_image_bgr
 
     cache: dict[str, list] = {}
@@ -37,14 +44,30 @@ def face_encodings(face_engine, face_photos):
     def encode(identity: str) -> list:
         if identity not in cache:
             found = []
-            for path in face_photos(identity):
-                observation = face_engine.observe(load_image_bgr(path))
+            for number, path in enumerate(face_photos(identity)):
+                flip = number < TEMPLATE_PHOTOS
+                observation = face_engine.observe(load_image_bgr(path), flip=flip)
                 assert observation is not None, f"no face found in {path}"
-                found.append(observation.encoding)
+                if flip:
+                    found.append((observation.views[0], observation.encoding))
+                else:
+                    found.append((observation.encoding, None))
             cache[identity] = found
         return cache[identity]
 
     return encode
+
+
+@pytest.fixture(scope="session")
+def face_encodings(face_views):
+    """Plain encodings of an identity's photos (through the real engine)."""
+    return lambda identity: [plain for plain, _template in face_views(identity)]
+
+
+@pytest.fixture(scope="session")
+def face_templates(face_views):
+    """Enrolment templates (mirrored-view means) of an identity's first TEMPLATE_PHOTOS photos."""
+    return lambda identity: [t for _plain, t in face_views(identity)[:TEMPLATE_PHOTOS]]
 
 
 @pytest.fixture(scope="session")

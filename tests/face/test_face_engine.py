@@ -75,3 +75,25 @@ def test_warm_up_loads_in_the_background():
     assert engine.warm_up() is thread  # idempotent
     thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_mirrored_view_encoding(face_engine, shared_data):
+    frame = load_image_bgr(shared_data / "faces" / "Wang_Yi" / "2.jpg")
+    plain = face_engine.observe(frame)
+    both = face_engine.observe(frame, flip=True)
+    assert plain.views is None and both.views is not None
+    assert np.allclose(both.views[0], plain.encoding)  # the plain view is the probe encoding
+    assert np.allclose(both.encoding, (both.views[0] + both.views[1]) / 2)
+    assert 0.02 < np.linalg.norm(both.views[1] - plain.encoding) < 0.4  # a real second view
+    assert both.box == plain.box
+
+
+def test_enrolment_templates_use_both_views(shared_data):
+    frames = [load_image_bgr(shared_data / "faces" / "Wang_Yi" / f"{n}.jpg") for n in (1, 2)]
+    default = FaceEngine()
+    assert default.enrol_flip and not default.flip  # enrolment pays for the second view
+    templates = default.enrol(frames)
+    expected = [default.observe(f, flip=True).encoding for f in frames]
+    assert all(np.allclose(t, e) for t, e in zip(templates, expected))
+    plain_only = FaceEngine(enrol_flip=False).enrol(frames)
+    assert all(np.allclose(t, default.observe(f).encoding) for t, f in zip(plain_only, frames))

@@ -9,9 +9,9 @@ from kiosk.face import FaceIndex
 pytestmark = pytest.mark.slow  # encodes about 160 real photos (~15 s) once per session
 
 
-def roster_of(face_encodings, identities, enrolled=3):
-    """Templates of the first `enrolled` photos of each identity."""
-    return {who: face_encodings(who)[:enrolled] for who in identities}
+def roster_of(face_templates, identities, enrolled=3):
+    """Enrolment templates (as FaceEngine.enrol makes them) of the first `enrolled` photos."""
+    return {who: face_templates(who)[:enrolled] for who in identities}
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +31,10 @@ def east_asians(face_groups):
     ],
 )
 def test_enrolled_east_asian_person_is_found_with_another_photo(
-    face_encodings, east_asians, person, enrolled, probes
+    face_templates, face_encodings, east_asians, person, enrolled, probes
 ):
-    roster = roster_of(face_encodings, east_asians)
-    roster[person] = face_encodings(person)[:enrolled]
+    roster = roster_of(face_templates, east_asians)
+    roster[person] = face_templates(person)[:enrolled]
     index = FaceIndex(roster)
     photos = face_encodings(person)
     result = index.identify([photos[n - 1] for n in probes])
@@ -42,19 +42,19 @@ def test_enrolled_east_asian_person_is_found_with_another_photo(
     assert result.person_id == person
 
 
-def test_enrolled_person_is_found_in_a_mixed_roster(face_encodings, east_asians):
+def test_enrolled_person_is_found_in_a_mixed_roster(face_templates, face_encodings, east_asians):
     others = ["Scarlett_Johansson", "Barack_Obama", "Tony_Blair", "BBT_penny"]
-    roster = roster_of(face_encodings, east_asians + others, enrolled=2)
+    roster = roster_of(face_templates, east_asians + others, enrolled=2)
     result = FaceIndex(roster).identify([face_encodings("Scarlett_Johansson")[2]])
     assert result.person_id == "Scarlett_Johansson", result
 
 
-def test_unenrolled_east_asian_people_are_not_identified(face_encodings, east_asians):
+def test_unenrolled_east_asian_people_are_not_identified(face_templates, face_encodings, east_asians):
     """Each East Asian identity, absent from a roster of the 24 others, on every photo."""
     false_identifications = []
     trials = 0
     for absent in east_asians:
-        index = FaceIndex(roster_of(face_encodings, [w for w in east_asians if w != absent]))
+        index = FaceIndex(roster_of(face_templates, [w for w in east_asians if w != absent]))
         for number, encoding in enumerate(face_encodings(absent), start=1):
             trials += 1
             result = index.identify([encoding])
@@ -64,8 +64,8 @@ def test_unenrolled_east_asian_people_are_not_identified(face_encodings, east_as
     assert false_identifications == []
 
 
-def test_unenrolled_people_of_other_groups_are_not_identified(face_encodings, east_asians):
-    index = FaceIndex(roster_of(face_encodings, east_asians + ["Scarlett_Johansson"]))
+def test_unenrolled_people_of_other_groups_are_not_identified(face_templates, face_encodings, east_asians):
+    index = FaceIndex(roster_of(face_templates, east_asians + ["Scarlett_Johansson"]))
     for absent in ["Barack_Obama", "Tony_Blair", "BBT_penny"]:
         for encoding in face_encodings(absent):
             assert index.identify([encoding]).person_id is None

@@ -74,3 +74,69 @@ def test_vectorised_search_matches_a_plain_loop():
         assert fused[i] == pytest.approx(loop)
     best = index.identify(probes)
     assert best.best_candidate == min(roster, key=lambda k: fused[index.person_ids.index(k)])
+
+
+def cohort_roster(n: int = 8, seed: int = 100) -> dict[str, list[np.ndarray]]:
+    """n people far apart (random unit directions scaled like dlib vectors)."""
+    return {f"p{i}": [unit(seed + i) * 0.5] for i in range(n)}
+
+
+def test_small_roster_falls_back_to_raw_distances():
+    index = FaceIndex(cohort_roster(3))
+    assert not index.has_cohort
+    base = cohort_roster(3)["p0"][0]
+    result = index.verify("p0", [near(base, 0.2, 1)])
+    assert result.matched and result.ratio is None and result.cohort_size == 0
+    assert not index.verify("p0", [near(base, 0.5, 2)]).matched  # > DEFAULT_VERIFY_DISTANCE
+    # 1:N without a cohort keeps the strict raw threshold
+    assert index.identify([near(base, 0.25, 3)]).reason == "matched"
+    assert index.identify([near(base, 0.35, 4)]).reason == "no_match"
+
+
+def test_verify_uses_the_cohort_ratio():
+    roster = cohort_roster(8)
+    index = FaceIndex(roster, cohort_k=5)
+    assert index.has_cohort
+    probe = [near(roster["p0"][0], 0.3, 5)]
+    result = index.verify("p0", probe)
+    fused = index.distances(probe)
+    others = np.sort(fused[1:])[:5]
+    assert result.cohort_size == 7
+    assert result.ratio == pytest.approx(fused[0] / others.mean())
+    assert result.distance == pytest.approx(fused[0])
+    assert result.matched == (result.ratio <= index.verify_ratio)
+    assert index.verify("p1", probe).reason == "no_match"  # p0's face claiming p1
+
+
+def test_ratio_rescues_a_genuine_far_from_a_crowded_roster():
+    """The same raw distance is accepted when the rest of the roster is far from the
+    probe and refused when other people are about as close: the ratio is relative."""
+    roster = cohort_roster(8)
+    probe = [near(roster["p0"][0], 0.45, 6)]  # above the raw fallback threshold
+    assert FaceIndex(roster).verify("p0", probe).matched
+    crowded = dict(roster)
+    for i in range(1, 8):
+        crowded[f"p{i}"] = [near(probe[0], 0.5, 20 + i)]  # look-alikes 0.5 from the probe
+    assert not FaceIndex(crowded).verify("p0", probe).matched
+
+
+def test_verify_can_exclude_people_from_the_cohort():
+    roster = cohort_roster(7)
+    index = FaceIndex(roster, cohort_k=5)
+    probe = [near(roster["p0"][0], 0.3, 7)]
+    assert index.verify("p0", probe).cohort_size == 6
+    assert index.verify("p0", probe, exclude=["p1"]).cohort_size == 5
+    assert index.verify("p0", probe, exclude=["p1", "p2"]).ratio is None  # too few left
+
+
+def test_identify_needs_ratio_threshold_and_margin_with_a_cohort():
+    roster = cohort_roster(8)
+    index = FaceIndex(roster, threshold=0.4, margin=0.05, identify_ratio=0.62)
+    good = index.identify([near(roster["p3"][0], 0.2, 8)])
+    assert good.reason == "matched" and good.person_id == "p3" and good.ratio < 0.62
+    # within the raw threshold but the ratio is too high: people nearly as close
+    probe = near(roster["p0"][0], 0.3, 9)
+    crowded = {f"q{i}": [near(probe, 0.4, 40 + i)] for i in range(6)}
+    crowded["p0"] = roster["p0"]
+    result = FaceIndex(crowded, threshold=0.4, margin=0.0, identify_ratio=0.62).identify([probe])
+    assert result.best_candidate == "p0" and result.reason == "no_match" and result.ratio > 0.62

@@ -1,0 +1,1 @@
+"""Benchmarks and evaluations run on a data folder laid out like ../shared/data."""
