@@ -50,7 +50,7 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.face_bench import face_scores, print_report  # noqa: E402
-from kiosk.identity_policy import ACCEPTED, IdentityPolicy, decide  # noqa: E402
+from kiosk.identity_policy import IdentityPolicy, decide  # noqa: E402
 
 SEED = 20240521
 REQUIRED_KEYS = (
