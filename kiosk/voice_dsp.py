@@ -102,17 +102,17 @@ def frame_snr_db(x: np.ndarray, n_fft: int = 512) -> np.ndarray:
     frames = x[: n * FRAME].reshape(n, FRAME).astype(np.float64)
     power = np.abs(np.fft.rfft(frames * np.hanning(FRAME), n=n_fft, axis=1)) ** 2  # (frames, bins)
     noise = noise_power(power.T)
-    return 10.0 * np.log10(power.sum(axis=1) / noise.sum())
+    return 10.0 * np.log10((power.sum(axis=1) + 1e-20) / noise.sum())
 
 
-def speech_frames(x: np.ndarray, gate: bool = True) -> np.ndarray:
+def speech_frames(x: np.ndarray, gate: bool = True, snr_db: np.ndarray | None = None) -> np.ndarray:
     """Boolean per 30 ms frame: webrtcvad says speech and the frame rises above steady noise.
 
     The VAD runs on a copy whose loud frames are brought to -20 dBFS (at most +40 dB), so
     quiet speech is still found (and then reported as too quiet rather than absent). On
     that copy webrtcvad calls any steady sound speech (hiss, hum, fan, a tone), so the gate
     keeps only frames `SPEECH_ABOVE_FLOOR_DB` above the clip's steady-noise power
-    (`noise_power`) and above -65 dBFS.
+    (`noise_power`) and above -65 dBFS. `snr_db`: `frame_snr_db(x)` if already computed.
     """
     levels = frame_levels(x)
     n = len(levels)
@@ -127,7 +127,8 @@ def speech_frames(x: np.ndarray, gate: bool = True) -> np.ndarray:
                         dtype=bool, count=n)
     if not gate:
         return flags
-    return flags & (frame_snr_db(x) >= SPEECH_ABOVE_FLOOR_DB) & (levels >= ABSOLUTE_FLOOR_DBFS)
+    snr_db = frame_snr_db(x) if snr_db is None else snr_db
+    return flags & (snr_db >= SPEECH_ABOVE_FLOOR_DB) & (levels >= ABSOLUTE_FLOOR_DBFS)
 
 
 def speech_mask(x: np.ndarray, flags: np.ndarray | None = None) -> np.ndarray:

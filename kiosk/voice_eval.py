@@ -39,6 +39,7 @@ CUT_SECONDS = 2.5
 SNR_DB = 10.0
 BABBLE_TALKERS = 5
 MIN_TEMPLATE_UTTERANCES = 4  # 3 to enrol + 1 to test
+MIN_COHORT = 3  # one-utterance speakers needed for "norm" scores (2 left after leave-one-out)
 REPEATS = 2  # cuts (and noises) per test utterance under the kiosk conditions
 TEST_CONDITIONS = ("clean", "cut", "white", "babble")
 
@@ -102,9 +103,10 @@ def kiosk_conditions(voices: dict[str, list[np.ndarray]], seed: int,
             cut = x[offset:offset + length]
             out["cut"][s, i, rep] = cut
             out["white"][s, i, rep] = mix_at_snr(cut, rng.standard_normal(len(cut)), SNR_DB)
-            others = [u for u in pool if u[0] != s]
-            babble = np.zeros(len(cut))
-            for k in rng.choice(len(others), BABBLE_TALKERS, replace=False):
+            # (a small folder may lack never-enrolled talkers: then any other speaker)
+            others = [u for u in pool if u[0] != s] or [u for u in utts if u[0] != s]
+            babble = np.zeros(len(cut)) if others else rng.standard_normal(len(cut))
+            for k in rng.choice(len(others), min(BABBLE_TALKERS, len(others)), replace=False):
                 y = voices[others[k][0]][others[k][1]]
                 y = np.tile(y, len(cut) // len(y) + 1) if len(y) < len(cut) else y
                 begin = int(rng.integers(0, len(y) - len(cut) + 1))
@@ -127,12 +129,16 @@ def eer(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, float]:
     return float((fnmr[k] + fmr[k]) / 2), float(thresholds[k])
 
 
-def error_rates(genuine: np.ndarray, impostor: np.ndarray, threshold: float) -> tuple[float, float]:
-    """(FNMR, FMR) at `threshold`."""
+def error_rates(genuine: np.ndarray, impostor: np.ndarray, threshold: Any) -> tuple[float, float]:
+    """(FNMR, FMR) at `threshold`: a number, or a (genuine, impostor) pair of per-trial arrays."""
+    if isinstance(threshold, tuple):
+        return (float(np.mean(np.asarray(genuine) < threshold[0])),
+                float(np.mean(np.asarray(impostor) >= threshold[1])))
     return float(np.mean(np.asarray(genuine) < threshold)), float(np.mean(np.asarray(impostor) >= threshold))
 
 
-def _templates(voices: dict[str, list[np.ndarray]], per_speaker: int, seed: int) -> list[tuple[str, tuple[int, ...]]]:
+def _templates(voices: dict[str, list[np.ndarray]], per_speaker: int,
+               seed: int) -> list[tuple[str, tuple[int, ...]]]:
     """Seeded 3-utterance enrolment subsets of every speaker with 4+ utterances."""
     rng = np.random.default_rng(seed + 1)
     chosen = []
@@ -145,15 +151,20 @@ def _templates(voices: dict[str, list[np.ndarray]], per_speaker: int, seed: int)
     return chosen
 
 
-def embed_clips(engine: VoiceEngine, clips: dict[str, dict[Utterance, np.ndarray]]
+def embed_clips(engine: VoiceEngine, clips: dict[str, dict[Utterance, np.ndarray]],
+                details: dict[str, Any] | None = None
                 ) -> tuple[dict[str, dict[Utterance, np.ndarray]], dict[str, dict[str, int]], list[float]]:
-    """Embeddings of the usable clips, unusable counts by reason, and milliseconds per
-    noisy clip (check + embedding: the wait after the person stops speaking)."""
+    """(embeddings of the usable clips {cond: {utt: vector}}, unusable counts {cond: {reason:
+    n}}, milliseconds of check + embedding per noisy clip: the wait after the person stops
+    speaking). `details`, when given, receives "snr" {cond: {utt: dB}} of the usable clips
+    and "unusable_clips" {cond: {utt: reason}}."""
     embeddings: dict[str, dict[Utterance, np.ndarray]] = {}
     unusable: dict[str, dict[str, int]] = {}
     verify_ms: list[float] = []
+    snr: dict[str, dict[Utterance, float]] = {}
+    refused: dict[str, dict[Utterance, str]] = {}
     for cond, by_utt in clips.items():
-        embeddings[cond], unusable[cond] = {}, {}
+        embeddings[cond], unusable[cond], snr[cond], refused[cond] = {}, {}, {}, {}
         for utt, x in by_utt.items():
             start = time.perf_counter()
             check, vector = engine.probe(x, dsp.RATE)
@@ -161,24 +172,38 @@ def embed_clips(engine: VoiceEngine, clips: dict[str, dict[Utterance, np.ndarray
                 verify_ms.append(1000 * (time.perf_counter() - start))
             if vector is None:
                 unusable[cond][check.reason] = unusable[cond].get(check.reason, 0) + 1
+                refused[cond][utt] = check.reason
             else:
-                embeddings[cond][utt] = vector
+                embeddings[cond][utt], snr[cond][utt] = vector, check.snr_db
+    if details is not None:
+        details.update(snr=snr, unusable_clips=refused)
     return embeddings, unusable, verify_ms
 
 
 def score_trials(engine: VoiceEngine, voices: dict[str, list[np.ndarray]],
                  embeddings: dict[str, dict[Utterance, np.ndarray]], seed: int = 0,
-                 templates_per_speaker: int = 10, top_k: int = DEFAULT_TOP_K) -> dict[str, Any]:
-    """Genuine/impostor "raw" and "norm" scores per condition (see the module docstring)."""
+                 templates_per_speaker: int = 10, top_k: int = DEFAULT_TOP_K,
+                 snr: dict[str, dict[Utterance, float]] | None = None,
+                 rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Genuine/impostor "raw" and "norm" scores per condition (see the module docstring).
+
+    With `snr` (from `embed_clips`' details) each condition also has "snr": the probe's SNR
+    of every trial, for SNR-dependent thresholds. With `rows`, every trial is appended as
+    {"condition", "claimed", "probe", "utterance", "raw", "norm", "snr_db"}."""
     cohort_ids = [(s, 0, 0) for s, c in voices.items() if len(c) == 1 and (s, 0, 0) in embeddings["clean"]]
-    cohort = normalise(np.stack([embeddings["clean"][u] for u in cohort_ids]))
+    use_norm = len(cohort_ids) >= MIN_COHORT  # else no "norm" scores (a toy folder)
+    cohort = normalise(np.stack([embeddings["clean"][u] for u in cohort_ids])) if use_norm \
+        else np.zeros((0, 256), dtype=np.float32)
     cohort_index = {u[0]: k for k, u in enumerate(cohort_ids)}
     templates = _templates(voices, templates_per_speaker, seed)
+    methods = ("raw",) + (("norm",) if use_norm else ()) + (("snr",) if snr is not None else ())
     results: dict[str, Any] = {}
     for cond, by_utt in embeddings.items():
         utts = list(by_utt)
+        if not utts:
+            continue
         probes = np.stack([by_utt[u] for u in utts])
-        scores = {m: {"genuine": [], "impostor": []} for m in ("raw", "norm")}
+        scores = {m: {"genuine": [], "impostor": []} for m in methods}
         for speaker, subset in templates:
             template = engine.template_from([embeddings["clean"][speaker, i, 0] for i in subset]).embedding
             cosines = probes @ template
@@ -186,15 +211,25 @@ def score_trials(engine: VoiceEngine, voices: dict[str, list[np.ndarray]],
                 if utt[0] == speaker and utt[1] in subset:
                     continue
                 kind = "genuine" if utt[0] == speaker else "impostor"
-                keep = np.ones(len(cohort), dtype=bool)
-                if utt[0] in cohort_index:
-                    keep[cohort_index[utt[0]]] = False
+                normed = None
+                if use_norm:
+                    keep = np.ones(len(cohort), dtype=bool)
+                    if utt[0] in cohort_index:
+                        keep[cohort_index[utt[0]]] = False
+                    normed = as_norm(float(cosines[k]), template, probes[k], cohort[keep], top_k)
                 scores["raw"][kind].append(float(cosines[k]))
-                scores["norm"][kind].append(as_norm(float(cosines[k]), template, probes[k], cohort[keep], top_k))
+                if use_norm:
+                    scores["norm"][kind].append(normed)
+                if snr is not None:
+                    scores["snr"][kind].append(snr[cond][utt])
+                if rows is not None:
+                    rows.append({"condition": cond, "claimed": speaker, "probe": utt[0], "utterance": utt,
+                                 "raw": float(cosines[k]), "norm": normed,
+                                 "snr_db": None if snr is None else snr[cond][utt]})
         results[cond] = {m: {k: np.asarray(v) for k, v in d.items()} for m, d in scores.items()}
-    if "white" in results and "babble" in results:
+    if "white" in results and "babble" in results and "raw" in results["white"]:
         results["kiosk"] = {m: {k: np.concatenate([results["white"][m][k], results["babble"][m][k]])
-                                for k in ("genuine", "impostor")} for m in ("raw", "norm")}
+                                for k in ("genuine", "impostor")} for m in methods}
     return {"conditions": results, "cohort": cohort,
             "counts": {"enrolled_speakers": len({s for s, _ in templates}), "templates": len(templates),
                        "cohort": len(cohort)}}
@@ -205,7 +240,8 @@ def voice_scores(data_dir: str | Path, seed: int = 0, engine: VoiceEngine | None
                  repeats: int = REPEATS) -> dict[str, Any]:
     """Genuine and impostor scores of the protocol above, per condition and scoring.
 
-    Returns {"conditions": {cond: {"raw"|"norm": {"genuine": array, "impostor": array}}},
+    Returns {"conditions": {cond: {"raw"|"norm"|"snr": {"genuine": array, "impostor": array}}},
+    ("snr": the probe's SNR of each trial, for `VoiceEngine.threshold_for`),
     "unusable": {cond: {reason: count}}, "verify_ms": array (check + embedding of each
     2.5 s noisy clip, i.e. the wait after the person stops speaking), "counts": {...},
     "cohort": (n, 256) array}. Conditions: clean, cut, white, babble and kiosk (white +
@@ -214,8 +250,9 @@ def voice_scores(data_dir: str | Path, seed: int = 0, engine: VoiceEngine | None
     engine = engine or VoiceEngine()
     voices = load_voices(data_dir)
     engine.warm_up().join()
-    embeddings, unusable, verify_ms = embed_clips(engine, kiosk_conditions(voices, seed, repeats))
-    out = score_trials(engine, voices, embeddings, seed, templates_per_speaker, top_k)
+    details: dict[str, Any] = {}
+    embeddings, unusable, verify_ms = embed_clips(engine, kiosk_conditions(voices, seed, repeats), details)
+    out = score_trials(engine, voices, embeddings, seed, templates_per_speaker, top_k, snr=details["snr"])
     out["unusable"] = unusable
     out["verify_ms"] = np.asarray(verify_ms)
     out["counts"].update(speakers=len(voices), utterances=sum(len(c) for c in voices.values()),
