@@ -6,15 +6,15 @@ the last line, one JSON object. The protocol is `kiosk.voice_eval`; `voice_score
 returns the same figures with the score arrays and labelled per-trial rows, for larger
 evaluations (bench/identity_eval.py). About 1-2 minutes on 2 cores.
 
-JSON keys: voice_eer / voice_eer_kiosk (clean / white+babble pooled, recommended scoring:
-adaptive S-norm against the folder's one-utterance speakers), voice_fnmr / voice_fmr
-(clean) and voice_fnmr_kiosk / voice_fmr_kiosk at the default SNR-dependent thresholds
-voice_threshold (clean clips) and voice_threshold_noisy; "raw": the same for the plain
-cosine (no cohort); voice_ms_p50 / p90: check + embedding of a 2.5 s noisy clip (the wait
-after the person stops speaking); unusable: test clips refused by the check, by reason.
-
---write-cohort PATH writes the cohort embeddings (the folder's one-utterance speakers,
-LibriSpeech CC BY 4.0 and one 3D-Speaker sample) as a .npy file for VoiceEngine(cohort=...).
+JSON keys: voice_eer / voice_eer_kiosk (clean / white+babble pooled, one utterance, the
+scoring of the shipped identity policy: the plain cosine), voice_fnmr / voice_fmr (clean)
+and voice_fnmr_kiosk / voice_fmr_kiosk at the policy's SNR-dependent one-utterance
+thresholds voice_threshold (clean clips) and voice_threshold_noisy; "norm": the same for
+adaptive S-norm against the folder's one-utterance speakers (for comparison: the kiosk
+ships no cohort file; its cohort would be the roster); voice_ms_p50 / p90: check +
+embedding of a 2.5 s noisy clip (the wait after the person stops speaking); unusable:
+test clips refused by the check, by reason. Two-utterance attempts and the system
+figures: bench/identity_eval.py.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kiosk import voice  # noqa: E402
+from kiosk.identity_policy import load_policy  # noqa: E402
 from kiosk import voice_eval as protocol  # noqa: E402
 from kiosk.voice_eval import eer, error_rates  # noqa: E402
 
@@ -53,19 +54,23 @@ def _number(value: float | None) -> float | None:
 def summarise(result: dict) -> tuple[list[str], dict]:
     """Table lines and the JSON figures of a `voice_eval` result (with "snr" per condition).
 
-    The "norm" figures are the headline (voice_*) when the folder gave a cohort, else "raw"."""
+    The headline (voice_*) is the shipped policy's scoring ("raw": the cosine) when the
+    folder allows it; the other scoring is reported beside it."""
     conditions = result["conditions"]
     counts = result["counts"]
-    methods = [m for m in ("norm", "raw") if m in conditions.get("clean", {})]
-    engines = {"raw": voice.VoiceEngine()}
+    policy = load_policy()
+    preferred = ("norm", "raw") if policy.voice_scoring == "snorm" else ("raw", "norm")
+    methods = [m for m in preferred if m in conditions.get("clean", {})]
+    engines = {"raw": voice.VoiceEngine.from_policy(policy, scoring="cosine")}
     if "norm" in methods:
-        engines["norm"] = voice.VoiceEngine(cohort=result["cohort"])
+        engines["norm"] = voice.VoiceEngine.from_policy(policy, scoring="snorm", cohort=result["cohort"],
+                                                        min_cohort=2)
     lines = [
         f"voice bench: {counts['speakers']} speakers, {counts['utterances']} utterances; "
         f"{counts['enrolled_speakers']} enrolled speakers, {counts['templates']} templates of 3 "
         f"utterances; cohort {counts['cohort']}; {counts['repeats']} cuts per test utterance",
         "kiosk = white + babble (2.5 s, 10 dB SNR); thresholds follow the clip's SNR ("
-        + ", ".join(f"{m} {e.noisy_threshold}..{e.threshold}" for m, e in engines.items())
+        + ", ".join(f"{m} {e.threshold_for(0):g}..{e.threshold_for(99):g}" for m, e in engines.items())
         + f" from {voice.NOISY_SNR_DB:g} to {voice.CLEAN_SNR_DB:g} dB)",
         f"{'condition':<9} {'scoring':<7} {'genuine':>7} {'impostor':>8} {'EER %':>6} {'thr@EER':>8} "
         f"{'FNMR %':>7} {'FMR %':>7} {'SNR dB':>7}  unusable",
@@ -100,15 +105,16 @@ def summarise(result: dict) -> tuple[list[str], dict]:
         out = {f"eer{'' if c == 'clean' else '_' + c}": get(c, "eer") for c in CONDITIONS}
         out.update(fnmr=get("clean", "fnmr"), fmr=get("clean", "fmr"),
                    fnmr_kiosk=get("kiosk", "fnmr"), fmr_kiosk=get("kiosk", "fmr"),
-                   threshold=engines[method].threshold, threshold_noisy=engines[method].noisy_threshold)
+                   threshold=engines[method].threshold_for(99), threshold_noisy=engines[method].threshold_for(0))
         return out
 
     headline = methods[0] if methods else "raw"
     summary = {f"voice_{k}": v for k, v in block(headline).items()}
     summary.update({
         "voice_scoring": (f"adaptive s-norm, top {engines['norm'].top_k} of {counts['cohort']} cohort"
-                          if headline == "norm" else "cosine (no cohort in this folder)"),
-        "raw": block("raw"),
+                          if headline == "norm" else "cosine (the shipped policy)"),
+        "norm" if headline == "raw" else "raw": block("norm" if headline == "raw" else "raw")
+        if len(methods) > 1 else None,
         "voice_ms_p50": round(float(np.median(ms)), 1) if len(ms) else None,
         "voice_ms_p90": round(float(np.percentile(ms, 90)), 1) if len(ms) else None,
         "unusable": result["unusable"],
@@ -126,7 +132,7 @@ def voice_scores(data_dir: str | Path, seed: int = 0, log: Callable[[str], None]
     Returns the JSON figures (voice_eer, voice_eer_kiosk, voice_fnmr, ..., voice_threshold)
     plus "conditions" (genuine/impostor score arrays per condition, "raw", "norm" and the
     probes' "snr"), "kiosk_trials" (every white/babble trial: claimed and probe speaker,
-    S-norm "score", the engine's own verdict "matched" at its SNR-dependent threshold;
+    the policy's "score", the engine's own verdict "matched" at its SNR-dependent threshold;
     score and matched None for a clip the check refused), "cohort" and "table" (lines)."""
     started = time.perf_counter()
     engine = voice.VoiceEngine()
@@ -145,8 +151,10 @@ def voice_scores(data_dir: str | Path, seed: int = 0, log: Callable[[str], None]
     result["counts"].update(speakers=len(voices), utterances=sum(len(c) for c in voices.values()),
                             repeats=repeats)
     lines, summary = summarise(result)
-    normed = len(result["cohort"]) >= 2
-    judge = voice.VoiceEngine(cohort=result["cohort"]) if normed else voice.VoiceEngine()
+    policy = load_policy()
+    normed = policy.voice_scoring == "snorm" and len(result["cohort"]) >= 2
+    judge = (voice.VoiceEngine.from_policy(policy, cohort=result["cohort"], min_cohort=2) if normed
+             else voice.VoiceEngine.from_policy(policy))
     key = "norm" if normed else "raw"
     trials = [{"claimed": r["claimed"], "probe": r["probe"], "condition": r["condition"],
                "score": r[key], "cosine": r["raw"], "snr_db": r["snr_db"],
@@ -169,14 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--write-cohort", type=Path, default=None)
     args = parser.parse_args(argv)
     result = voice_scores(args.data_dir, seed=args.seed)
     for line in result["table"]:
         print(line)
-    if args.write_cohort:
-        voice.save_cohort(str(args.write_cohort), result["cohort"])
-        print(f"cohort of {len(result['cohort'])} embeddings written to {args.write_cohort}")
     bulky = ("conditions", "kiosk_trials", "cohort", "table")
     print(json.dumps({k: v for k, v in result.items() if k not in bulky}, sort_keys=True))
     return 0

@@ -1,4 +1,5 @@
-"""Simulated camera fed by files: a folder of images, one image, or one video (looping)."""
+"""Simulated camera fed by files: a folder of images (or holding a video), one image, or
+one video (looping)."""
 
 from __future__ import annotations
 
@@ -87,6 +88,7 @@ class FileCamera:
     ) -> None:
         """Remember the source; nothing is read until `open()`."""
         self.path = Path(path)
+        self._video_path: Path | None = None
         self.fps = fps
         self.hold_seconds = hold_seconds
         self.max_width = max_width
@@ -181,10 +183,26 @@ class FileCamera:
         """Decode the frame the source shows at this moment."""
         stat = os.stat(self.path)  # FileNotFoundError when the source disappeared
         if self.path.is_dir():
-            return self._folder_frame(stat.st_mtime_ns)
+            video = self._folder_video()
+            if video is None:
+                return self._folder_frame(stat.st_mtime_ns)
+            self._video_path = video
+            return self._video_frame(os.stat(video))
         if self.path.suffix.lower() in VIDEO_SUFFIXES:
+            self._video_path = self.path
             return self._video_frame(stat)
         return self._image(self.path).copy()
+
+    def _folder_video(self) -> Path | None:
+        """The first video of the folder: a folder holding a video plays it (looping)."""
+        videos = sorted((entry.name for entry in os.scandir(self.path)
+                         if entry.is_file() and not entry.name.startswith(".")
+                         and Path(entry.name).suffix.lower() in VIDEO_SUFFIXES), key=_natural_key)
+        if not videos:
+            if self._cap is not None:
+                self._release_video()
+            return None
+        return self.path / videos[0]
 
     def _folder_frame(self, mtime_ns: int) -> np.ndarray:
         """Image of the folder due now, or grey when the folder is empty."""
@@ -233,10 +251,10 @@ class FileCamera:
         same_file = signature == self._video_sig
         learned_count = self._video_count
         self._release_video()
-        cap = cv2.VideoCapture(str(self.path))
+        cap = cv2.VideoCapture(str(self._video_path))
         if not cap.isOpened():
             cap.release()
-            raise _CorruptSource(f"{self.path}: cannot open video")
+            raise _CorruptSource(f"{self._video_path}: cannot open video")
         self._cap = cap
         self._video_sig = signature
         self._video_pos = 0
@@ -273,10 +291,10 @@ class FileCamera:
                 self._video_last = frame
                 return frame.copy()
             if self._video_pos == 0:
-                raise _CorruptSource(f"{self.path}: video has no decodable frame")
+                raise _CorruptSource(f"{self._video_path}: video has no decodable frame")
             self._video_count = self._video_pos  # the real length: wrap around
             self._open_video(signature)
-        raise _CorruptSource(f"{self.path}: video stops decoding")
+        raise _CorruptSource(f"{self._video_path}: video stops decoding")
 
     def _decode_until(self, target: int) -> np.ndarray | None:
         """Skip to frame `target` and decode it; None at the end of the file."""

@@ -18,12 +18,12 @@ from devices.camera import make_camera
 from devices.card_reader import make_card_reader
 from devices.microphone import make_microphone
 from devices.speaker import make_speaker
-from kiosk import roster as roster_mod
 from kiosk.clock import LOCAL_ZONE, Clock
 from kiosk.errors import FlowError
 from kiosk.flows import checkin, leave, lessons
 from kiosk.i18n import Translator, translate
-from kiosk.identify import CameraPump, IdentityState, IdentityWatcher
+from kiosk.identify import CameraPump, IdentityWatcher
+from kiosk.identity_mixin import IdentityMixin
 from kiosk.settings import KioskSettings
 from kiosk.staff_mode import StaffModeMixin
 from kiosk.views import PersonView
@@ -31,7 +31,6 @@ from kiosk.store import Store, open_store
 from kiosk.sync import Syncer
 from provisioning.credentials import load as load_credentials
 from server_api.client import CentralClient
-from server_api.names import id_number_checksum_ok, mask_name
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ log = logging.getLogger(__name__)
 DESTINATION_COUNT = 34
 
 
-class KioskCore(StaffModeMixin):
+class KioskCore(IdentityMixin, StaffModeMixin):
     def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
         self.settings = settings.with_simulation()
         self.clock = clock or Clock()
@@ -52,7 +51,10 @@ class KioskCore(StaffModeMixin):
                        if self.settings.camera_backend == "file" else {})
         self.camera = make_camera(self.settings.camera_backend, self.settings.camera_source,
                                   **cam_options)
-        self.microphone = make_microphone(self.settings.microphone_backend, self.settings.microphone_source)
+        mic_options = ({"realtime": self.settings.simulate_realtime_audio}
+                       if self.settings.microphone_backend == "file" else {})
+        self.microphone = make_microphone(self.settings.microphone_backend,
+                                          self.settings.microphone_source, **mic_options)
         self.speaker = make_speaker(self.settings.speaker_backend, self.settings.speaker_source)
         self.card_reader = make_card_reader(self.settings.card_reader_backend,
                                             self.settings.card_reader_source)
@@ -60,6 +62,8 @@ class KioskCore(StaffModeMixin):
         self._engine = None
         self._index = None
         self._index_lock = threading.Lock()
+        self._voice_cache = None
+        self.policy = None
         self.watcher: IdentityWatcher | None = None
         self.person: PersonView | None = None
         self._score = 0.0
@@ -86,11 +90,7 @@ class KioskCore(StaffModeMixin):
         self.microphone.open()
         self.card_reader.open()
         self.pump.start()
-        self.watcher = IdentityWatcher(self.pump, self._engine, self._face_index,
-                                       self.settings.identify_frames,
-                                       max_attempts=self.settings.identify_max_attempts,
-                                       on_failure=self._record_failed_attempt)
-        self.watcher.start()
+        self._start_identification()
         self.syncer.start()
 
     def stop(self) -> None:
@@ -129,81 +129,6 @@ class KioskCore(StaffModeMixin):
 
     def sync_status(self):
         return self.syncer.status if self.syncer else None
-
-    # --- identification -------------------------------------------------------------
-    def _invalidate_index(self) -> None:
-        with self._index_lock:
-            self._index = None
-
-    def _face_index(self):
-        from kiosk.face import FaceIndex
-
-        with self._index_lock:
-            if self._index is None:
-                tuning = {k: v for k, v in (("threshold", self.settings.face_threshold),
-                                            ("margin", self.settings.face_margin)) if v is not None}
-                self._index = FaceIndex(roster_mod.face_templates(self._store()), **tuning)
-            return self._index
-
-    def _record_failed_attempt(self, result, frame, encodings, claimed, attempt) -> None:
-        """Keep a failed face check (reason, evidence) for staff; after the last allowed
-        attempt, call staff so the person is never left at a dead end."""
-        from kiosk.flows.verification import record_failure
-
-        record_failure(self._store(), self.clock,
-                       person_id=claimed if claimed is not None else result.best_candidate,
-                       reason="face_mismatch", attempt=attempt, claimed=claimed is not None,
-                       face_distance=result.distance, snapshot_jpeg=self._jpeg(frame),
-                       face_encoding=np.mean(encodings, axis=0) if encodings else None)
-        if attempt >= self.settings.identify_max_attempts:
-            from kiosk.flows.staff_call import record_call
-
-            record_call(self._store(), self.clock, claimed or 0, "idle")
-        self._poke()
-
-    def begin_identification(self) -> None:
-        self.end_session()
-        self.watcher.begin()
-
-    def claim_identity(self, id_number: str) -> None:
-        """The person says who they are (ID number typed on the pad, or read from a card):
-        from now on the face is checked 1:1 against that person only."""
-        number = id_number.strip().upper()
-        if not id_number_checksum_ok(number):
-            raise FlowError("identity.error.id_number_invalid")
-        person = roster_mod.person_by_id_number(self._store(), number)
-        if person is None:
-            raise FlowError("identity.error.id_number_unknown")
-        self.end_session()
-        self.watcher.begin(claimed=person.id)
-
-    def poll_id_card(self) -> bool:
-        """Claim the identity on the card lying on the reader, if any.
-
-        Nothing of the card (photo, address...) is kept: only the claim, for this session.
-        """
-        card = self.card_reader.read_card()
-        if card is None:
-            return False
-        self.claim_identity(card.id_number)
-        return True
-
-    def cancel_identification(self) -> None:
-        self.watcher.cancel()
-
-    def identity_state(self) -> IdentityState:
-        state = self.watcher.state
-        if state.status == "identified" and self.person is None:
-            self._open_session(state.person_id, state.score)
-        return state
-
-    def _open_session(self, person_id: int, score: float) -> None:
-        p = roster_mod.person(self._store(), person_id)
-        if p is None:
-            return
-        self.person = PersonView(p.id, mask_name(p.name), p.case_type)
-        self._score = score
-        self.note_activity()
 
     # --- session --------------------------------------------------------------------
     def note_activity(self) -> None:

@@ -1,20 +1,13 @@
-"""Face detection, 128-d encoding (dlib via face_recognition), 1:N identification and 1:1 verify.
-
-Matching (docs/ACCURACY.md has the figures and the protocol):
+"""Face detection and 128-d encoding (dlib via face_recognition); the public face API.
 
 - Encoding: face_recognition's 5-point landmarks drive dlib's own chip alignment
   (150 px chip, 25 % padding) before the ResNet, so faces are already aligned. The
   enrolment templates also encode the mirrored chip and average both views
   (`FaceEngine.enrol_flip`): on ../shared/data this cut FNMR at zero false matches.
-- Templates: each person is the centroid of their enrolment templates.
-- Score normalisation against the roster: a raw dlib distance means little for East
-  Asian faces (plain dlib falsely matches ~40 % of East Asian impostor pairs at 0.6).
-  The index divides the distance to a person by the mean distance of the probe to the
-  nearest 20 % (at least 3) of the *other* people of the roster (an adaptive,
-  probe-side T-norm that needs no training data: at a centre the cohort is its own,
-  mostly East Asian, roster). That ratio is what the thresholds apply to whenever the
-  roster has at least MIN_COHORT other people; smaller rosters fall back to strict raw
-  distances.
+- Matching lives in kiosk/face_index.py (FaceIndex, cohort ratio, operating points),
+  the quality gate in kiosk/face_quality.py, frame-to-frame following in
+  kiosk/face_tracker.py. This module re-exports the matching names, so
+  `from kiosk.face import FaceIndex, DEFAULT_VERIFY_RATIO` keeps working.
 """
 
 from __future__ import annotations
@@ -23,43 +16,29 @@ import logging
 import threading
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 import cv2
 import numpy as np
 
+from kiosk.face_index import (  # noqa: F401 - re-exported: callers import them from kiosk.face
+    DEFAULT_COHORT_FRACTION,
+    DEFAULT_COHORT_K,
+    DEFAULT_IDENTIFY_RATIO,
+    DEFAULT_MARGIN,
+    DEFAULT_THRESHOLD,
+    DEFAULT_VERIFY_DISTANCE,
+    DEFAULT_VERIFY_RATIO,
+    MIN_COHORT,
+    SMALL_ROSTER_THRESHOLD,
+    FaceIndex,
+    IdentifyResult,
+    PersonId,
+)
+
 _LOG = logging.getLogger(__name__)
 
 Box = tuple[int, int, int, int]  # top, right, bottom, left in full-frame pixels
-PersonId = Hashable  # whatever the roster uses (database id or code)
-
-# Operating points, set on ../shared/data/faces (bench/face_bench.py; docs/ACCURACY.md has
-# the figures and which choices were checked leave-identity-out). Distances are dlib
-# Euclidean distances to a person's template centroid; ratios are that distance divided
-# by the mean distance to the nearest other people of the roster (cohort constants below).
-#
-# 1:N (a proposal only; voice confirms): the nearest person must be DEFAULT_MARGIN ahead
-# of the runner-up and either within SMALL_ROSTER_THRESHOLD (the earlier strict raw rule,
-# the only one without a cohort) or, with a cohort, within DEFAULT_THRESHOLD at a ratio
-# <= DEFAULT_IDENTIFY_RATIO. That ratio limit sits about 10 % below the lowest ratio an
-# unenrolled face reached (0.68 on the mixed roster, 0.73 on an East Asian one); it was
-# set on that data without a held-out check.
-DEFAULT_THRESHOLD = 0.40
-DEFAULT_MARGIN = 0.05
-DEFAULT_IDENTIFY_RATIO = 0.62
-SMALL_ROSTER_THRESHOLD = 0.30
-# 1:1 verify against a claimed person (ID card/number): ratio threshold with a cohort (the
-# East Asian EER point on an East Asian roster; the rule held leave-identity-out), raw
-# distance threshold without one (East Asian EER point of a 3-image centroid).
-DEFAULT_VERIFY_RATIO = 0.84
-DEFAULT_VERIFY_DISTANCE = 0.42
-# Cohort: the nearest max(DEFAULT_COHORT_K, DEFAULT_COHORT_FRACTION * others) other people
-# of the roster; no ratio with fewer than MIN_COHORT others. A fixed k made the ratio's
-# scale drift with the roster size (on 7-person rosters its false matches tripled); a
-# fraction keeps it closer to a property of the population rather than of the roster size.
-DEFAULT_COHORT_K = 3
-DEFAULT_COHORT_FRACTION = 0.2
-MIN_COHORT = 5
 
 
 class EnrolmentError(ValueError):
@@ -83,27 +62,6 @@ class FaceObservation:
     # When the mirrored chip was encoded too: (plain view, mirrored view); `encoding` is
     # then their mean. None for a plain single-view observation.
     views: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class IdentifyResult:
-    """Outcome of a 1:N search; `person_id` is None unless reason == "matched"."""
-
-    person_id: PersonId | None
-    distance: float | None
-    score: float | None
-    runner_up_distance: float | None
-    reason: str  # "matched" | "no_match" | "ambiguous" | "empty_roster" | "not_enrolled" (verify)
-    best_candidate: PersonId | None = None  # nearest person even when not matched (for staff review)
-    # Cohort-normalised figure (distance / mean distance to the nearest other people of
-    # the roster); None when the roster was too small and raw distances decided.
-    ratio: float | None = None
-    cohort_size: int = 0  # other people the ratio was computed against
-
-    @property
-    def matched(self) -> bool:
-        """True when a person was identified."""
-        return self.reason == "matched"
 
 
 # dlib's detector and encoder objects are shared module globals of face_recognition and
@@ -308,166 +266,3 @@ class FaceEngine:
         if len(encodings) < minimum:
             raise EnrolmentError("enrol.no_face", f"{len(encodings)} usable face(s), need {minimum}")
         return encodings
-
-
-class FaceIndex:
-    """Roster of face templates searched 1:N (proposal) or checked 1:1 (claimed person).
-
-    Each person is represented by the mean (centroid) of their templates; with
-    several probe frames the per-frame distances to each centroid are averaged,
-    so the distance scale does not depend on the number of frames.
-
-    When the roster has at least `min_cohort` people besides the candidate, the
-    decision also uses the cohort ratio: the fused distance to the candidate divided
-    by the mean fused distance to the nearest max(`cohort_k`, `cohort_fraction` x
-    others) other people (the rest of the roster is the cohort; nothing is learned
-    or shipped). `threshold` and
-    `margin` keep their meaning (raw distance ceiling, runner-up gap) for 1:N.
-    """
-
-    def __init__(
-        self,
-        templates: Mapping[PersonId, Sequence[np.ndarray]],
-        threshold: float = DEFAULT_THRESHOLD,
-        margin: float = DEFAULT_MARGIN,
-        *,
-        identify_ratio: float = DEFAULT_IDENTIFY_RATIO,
-        small_roster_threshold: float = SMALL_ROSTER_THRESHOLD,
-        verify_ratio: float = DEFAULT_VERIFY_RATIO,
-        verify_distance: float = DEFAULT_VERIFY_DISTANCE,
-        cohort_k: int = DEFAULT_COHORT_K,
-        cohort_fraction: float = DEFAULT_COHORT_FRACTION,
-        min_cohort: int = MIN_COHORT,
-    ) -> None:
-        """Average each person's templates into one row of the centroid matrix."""
-        self.threshold = threshold
-        self.margin = margin
-        self.identify_ratio = identify_ratio
-        self.small_roster_threshold = small_roster_threshold
-        self.verify_ratio = verify_ratio
-        self.verify_distance = verify_distance
-        self.cohort_k = cohort_k
-        self.cohort_fraction = cohort_fraction
-        self.min_cohort = max(min_cohort, cohort_k)
-        people, rows = [], []
-        for person_id, person_templates in templates.items():
-            vectors = [np.asarray(t, dtype=np.float64).reshape(-1) for t in person_templates]
-            if vectors:
-                people.append(person_id)
-                rows.append(np.mean(vectors, axis=0))
-        self.person_ids: list[PersonId] = people
-        self._position = {person_id: i for i, person_id in enumerate(people)}
-        self._centroids = np.vstack(rows) if rows else np.zeros((0, 128))
-        self._sq_norms = np.einsum("ij,ij->i", self._centroids, self._centroids)
-
-    def __len__(self) -> int:
-        """Number of people with at least one template."""
-        return len(self.person_ids)
-
-    def __contains__(self, person_id: object) -> bool:
-        """True if the person has templates in this index."""
-        return person_id in self._position
-
-    @property
-    def has_cohort(self) -> bool:
-        """True when decisions use the cohort ratio (at least `min_cohort` other people)."""
-        return self.cohort_k > 0 and len(self.person_ids) - 1 >= self.min_cohort
-
-    def distances(self, encodings: Sequence[np.ndarray]) -> np.ndarray:
-        """Fused distance of the probe frames to every person (same order as `person_ids`)."""
-        probes = np.atleast_2d(np.asarray(encodings, dtype=np.float64))
-        squared = (
-            np.einsum("ij,ij->i", probes, probes)[:, None]
-            + self._sq_norms[None, :]
-            - 2.0 * probes @ self._centroids.T
-        )
-        return np.sqrt(np.maximum(squared, 0.0)).mean(axis=0)
-
-    def cohort_ratio(
-        self, fused: np.ndarray, position: int, exclude: Iterable[int] = ()
-    ) -> tuple[float | None, int]:
-        """Distance to `position` over the mean distance to the nearest others.
-
-        The nearest max(`cohort_k`, round(`cohort_fraction` x others)) of the other people
-        count. `fused` are the fused distances to every person; `exclude` removes further
-        positions from the cohort (the evaluation excludes the probe's own identity).
-        Returns (None, 0) when fewer than `min_cohort` others remain (or `cohort_k` is 0).
-        """
-        mask = np.ones(len(fused), dtype=bool)
-        mask[position] = False
-        for other in exclude:
-            mask[other] = False
-        others = fused[mask]
-        if self.cohort_k <= 0 or len(others) < self.min_cohort:
-            return None, 0
-        k = min(len(others), max(self.cohort_k, int(round(self.cohort_fraction * len(others)))))
-        nearest = np.partition(others, k - 1)[:k]
-        scale = float(nearest.mean())
-        if scale <= 0.0:
-            return None, 0
-        return float(fused[position]) / scale, int(len(others))
-
-    def identify(self, encodings: Sequence[np.ndarray]) -> IdentifyResult:
-        """Best person if ahead of the runner-up by `margin` and either within the strict raw
-        distance `small_roster_threshold` or, with a cohort, within `threshold` at a ratio
-        <= `identify_ratio`."""
-        if not self.person_ids:
-            return IdentifyResult(None, None, None, None, "empty_roster")
-        if len(encodings) == 0:
-            raise ValueError("identify needs at least one encoding")
-        fused = self.distances(encodings)
-        order = np.argsort(fused, kind="stable")
-        best = int(order[0])
-        distance = float(fused[best])
-        runner_up = float(fused[order[1]]) if len(order) > 1 else None
-        candidate = self.person_ids[best]
-        ratio, cohort_size = self.cohort_ratio(fused, best)
-        strict = min(self.threshold, self.small_roster_threshold)
-        accepted = distance <= strict or (
-            ratio is not None and distance <= self.threshold and ratio <= self.identify_ratio
-        )
-        if not accepted:
-            reason, person = "no_match", None
-        elif runner_up is not None and runner_up - distance < self.margin:
-            reason, person = "ambiguous", None
-        else:
-            reason, person = "matched", candidate
-        return IdentifyResult(
-            person, distance, 1.0 - distance, runner_up, reason, candidate, ratio, cohort_size
-        )
-
-    def verify(
-        self,
-        person_id: PersonId,
-        encodings: Sequence[np.ndarray],
-        *,
-        exclude: Iterable[PersonId] = (),
-    ) -> IdentifyResult:
-        """1:1 check against a claimed person: ratio <= `verify_ratio` with a cohort,
-        else raw distance <= `verify_distance` (no margin: the claim selects the person).
-
-        `exclude` keeps further people out of the cohort (used by the evaluation).
-        """
-        if person_id not in self._position:
-            return IdentifyResult(None, None, None, None, "not_enrolled")
-        if len(encodings) == 0:
-            raise ValueError("verify needs at least one encoding")
-        fused = self.distances(encodings)
-        position = self._position[person_id]
-        distance = float(fused[position])
-        skip = [self._position[p] for p in exclude if p in self._position and p != person_id]
-        ratio, cohort_size = self.cohort_ratio(fused, position, skip)
-        if ratio is None:
-            matched = distance <= self.verify_distance
-        else:
-            matched = ratio <= self.verify_ratio
-        return IdentifyResult(
-            person_id if matched else None,
-            distance,
-            1.0 - distance,
-            None,
-            "matched" if matched else "no_match",
-            person_id,
-            ratio,
-            cohort_size,
-        )

@@ -1,5 +1,13 @@
-"""The centre's roster on this terminal: persons and their face templates."""
+"""The centre's roster on this terminal: persons and their face and voice templates.
+
+Templates are sealed at rest (kiosk.sealing) and deleted with the person when the centre's
+roster no longer lists them; the terminal holds its own centre's roster only.
+"""
 from __future__ import annotations
+
+import base64
+import binascii
+import logging
 
 import numpy as np
 from sqlalchemy import delete, select
@@ -7,8 +15,10 @@ from sqlalchemy import delete, select
 from kiosk import outbox
 from kiosk.sealing import Sealer
 from kiosk.store import Store
-from kiosk.store.models import FaceTemplate, Person
+from kiosk.store.models import FaceTemplate, Person, VoiceTemplate
 from server_api.contract import EventKind, RosterResponse
+
+log = logging.getLogger(__name__)
 
 
 def seal_template(sealer: Sealer, person_id: int, vector: np.ndarray) -> bytes:
@@ -28,19 +38,56 @@ def apply_roster(store: Store, roster: RosterResponse) -> None:
     """
     keep_local = {p.id for p in roster.persons
                   if outbox.has_pending(store, EventKind.face_enrolment.value, p.id)}
+    keep_voice = {p.id for p in roster.persons
+                  if outbox.has_pending(store, EventKind.voice_enrolment.value, p.id)}
     with store.session() as s:
         ids = {p.id for p in roster.persons}
         s.execute(delete(FaceTemplate).where(FaceTemplate.person_id.not_in(ids)))
+        s.execute(delete(VoiceTemplate).where(VoiceTemplate.person_id.not_in(ids)))
         s.execute(delete(Person).where(Person.id.not_in(ids)))
         for p in roster.persons:
             s.merge(Person(id=p.id, name=p.name, id_number=p.id_number, case_type=p.case_type.value,
                            reporting_obligation=p.reporting_obligation, has_voice=p.has_voice))
+            if p.id not in keep_voice:
+                _apply_voice(s, store.sealer, p.id, p.voice_template, p.voice_model)
             if p.id in keep_local:
                 continue
             s.execute(delete(FaceTemplate).where(FaceTemplate.person_id == p.id))
             for t in p.face_templates:
                 s.add(FaceTemplate(person_id=p.id, vector=seal_template(store.sealer, p.id, np.array(t)),
                                    source="central"))
+
+
+def _apply_voice(s, sealer: Sealer, person_id: int, blob_b64: str | None, model: str) -> None:
+    """Replace the person's voice template by the centre's (none: delete it)."""
+    s.execute(delete(VoiceTemplate).where(VoiceTemplate.person_id == person_id))
+    if not blob_b64:
+        return
+    try:
+        blob = base64.b64decode(blob_b64, validate=True)
+    except (binascii.Error, ValueError):
+        log.warning("roster: person %s has an unreadable voice template; ignored", person_id)
+        return
+    s.add(VoiceTemplate(person_id=person_id, blob=seal_voice(sealer, person_id, blob),
+                        model=model or "", source="central"))
+
+
+def seal_voice(sealer: Sealer, person_id: int, blob: bytes) -> bytes:
+    return sealer.seal(blob, f"voice:{person_id}")
+
+
+def voice_template_bytes(store: Store, person_id: int) -> bytes | None:
+    """The person's voice template (kiosk.voice.VoiceTemplate bytes), or None."""
+    with store.session() as s:
+        row = s.get(VoiceTemplate, person_id)
+        return None if row is None else store.sealer.open(row.blob, f"voice:{person_id}")
+
+
+def voice_templates(store: Store) -> dict[int, bytes]:
+    """Every person's voice template bytes (for the cohort of the others)."""
+    with store.session() as s:
+        rows = s.execute(select(VoiceTemplate.person_id, VoiceTemplate.blob)).all()
+    return {pid: store.sealer.open(blob, f"voice:{pid}") for pid, blob in rows}
 
 
 def face_templates(store: Store) -> dict[int, list[np.ndarray]]:

@@ -43,6 +43,17 @@ class KioskSettings(BaseSettings):
     identify_frames: int = Field(default=3, ge=1)
     # Failed attempts before the kiosk stops trying and calls staff.
     identify_max_attempts: int = Field(default=3, ge=1)
+    # The identity decision policy (thresholds, retries, combination rule) as a JSON file;
+    # None: the calibrated file shipped with the kiosk (kiosk/identity_policy.json).
+    identity_policy_path: Path | None = None
+    # Liveness challenges to draw from, comma separated (blink, turn_left, turn_right,
+    # open_mouth); empty: all of them, with at least one head turn (the default). The
+    # simulator narrows this to what its recorded clips really do (see README).
+    liveness_challenges: str = ""
+    # Seconds the microphone records while the person reads the digits aloud.
+    voice_record_seconds: float = Field(default=4.5, gt=1.0, le=15.0)
+    # Simulated microphone: take as long as a real recording (lip-sync needs the frames).
+    simulate_realtime_audio: bool = True
 
     fullscreen: bool = False
 

@@ -84,15 +84,39 @@ class StaffModeMixin:
         self._poke()
         return n
 
-    def record_voice_sample(self, seconds: float = 4.0):
+    def voice_enrolment_prompt(self) -> str:
+        """Digits for one enrolment utterance, spaced for reading (the kiosk prompts
+        digit strings at verification too, so the template hears the same kind of speech)."""
+        from kiosk.voice_prompt import make_digit_prompt
+
+        return " ".join(make_digit_prompt(length=8))
+
+    def record_voice_sample(self, seconds: float = 4.5):
+        """One utterance, checked at once: an unusable clip raises FlowError with the
+        instruction (too quiet, clipped, no speech...) so staff redo that one only."""
         self._require_staff()
         try:
-            return self.microphone.record(seconds)
+            clip = self.microphone.record(seconds)
         except DeviceError as exc:
             raise FlowError(exc.message_key) from exc
+        from kiosk.voice import check_audio
 
-    def enrol_voice(self, person_id: int, clip) -> None:
+        check = check_audio(clip.samples, clip.sample_rate)
+        if not check.ok:
+            raise FlowError(check.message_key or "voice.no_speech")
+        return clip
+
+    def enrol_voice(self, person_id: int, clips: list) -> None:
+        """A voice template from 3+ checked utterances (kiosk.voice), sealed and sent."""
+        from kiosk.voice import MODEL_VERSION, VoiceError
+
         self._require_staff()
-        enrolment.enrol_voice(self._store(), self.clock, person_id, clip.samples,
-                              clip.sample_rate, clip.to_wav_bytes())
+        try:
+            template = self._voice_engine.enrol([(c.samples, c.sample_rate) for c in clips])
+        except VoiceError as exc:
+            raise FlowError(exc.message_key) from exc
+        enrolment.enrol_voice(self._store(), self.clock, person_id, template.to_bytes(),
+                              getattr(template, "version", MODEL_VERSION),
+                              [c.to_wav_bytes() for c in clips])
+        self._invalidate_index()
         self._poke()

@@ -10,8 +10,9 @@ Pipeline for every clip: resample to 16 kHz -> 60 Hz high-pass (DC offset, rumbl
 check (`check_audio`) -> Wiener noise suppression -> keep the voiced
 part (webrtcvad, resemblyzer's smoothing) -> level to -30 dBFS -> mel -> GE2E partial
 embeddings (1.6 s windows) -> their L2-normalised mean. A template is the normalised mean
-of three or more utterance embeddings. With a cohort of impostor embeddings the score is
-adaptive S-norm (top-k cohort scores of both sides); without one it is the plain cosine.
+of three or more utterance embeddings. The score is the cosine to the template (or, with
+`scoring="snorm"` and a big enough cohort, adaptive S-norm); the threshold depends on the
+clip's SNR and on how many utterances of the attempt were fused (`verify_many`/`judge`).
 """
 
 from __future__ import annotations
@@ -27,49 +28,45 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from kiosk import voice_dsp as dsp
+from kiosk.voice_dsp import (  # noqa: F401 - the recording check is part of this module's API
+    CLIP_LEVEL, CLIPPED_FRACTION, MESSAGE_KEYS, MIN_CLIP_SECONDS, MIN_SPEECH_DBFS, MIN_SPEECH_SECONDS,
+    NO_SPEECH_SECONDS, AudioCheck, as_norm, check_audio, check_prepared, normalise, prepare,
+)
 from kiosk.voice_prompt import make_digit_prompt  # noqa: F401 - part of this module's API
 
 _LOG = logging.getLogger(__name__)
 
-# Thresholds: chosen with `python bench/voice_bench.py ../shared/data` (kiosk.voice_eval:
-# 10 enrolled speakers x up to 10 random 3-utterance templates; tests as recorded ("clean"),
-# and cut to 2.5 s with white or 5-talker babble noise at 10 dB SNR ("kiosk")). Noise
-# lowers genuine and impostor scores alike, so the threshold follows the clip's measured
-# SNR (`AudioCheck.snr_db`): the "noisy" value at <= 12 dB (the kiosk mixes measure 8-17 dB),
-# the clean value at >= 25 dB (clean clips: median 30 dB), linear in between. Values picked
-# for a low false-accept rate in both conditions: with the cohort, clean FNMR 0.2 % / FMR 0.3 %
-# and kiosk FNMR ~11 % / FMR ~1.5 %; without, clean 0.3 % / 1.3 % and kiosk ~11 % / ~1.9 %.
-# A failed check offers a retry with new digits. Exact figures: the bench's last line.
-DEFAULT_NORM_THRESHOLD = 2.5  # adaptive S-norm score, clean clip (cohort given: recommended)
+# Thresholds: the calibrated values live in the identity policy (kiosk/identity_policy.json,
+# read by `VoiceEngine.from_policy`; docs/ACCURACY.md says how they were chosen with
+# bench/identity_eval.py). The constants below equal the shipped file and are the fallback
+# of a bare `VoiceEngine()`. Noise lowers genuine and impostor scores alike, so the threshold
+# follows the clip's measured SNR (`AudioCheck.snr_db`): the "noisy" value at <= 12 dB (the
+# kiosk mixes measure 8-17 dB), the clean value at >= 25 dB, linear in between. Two
+# utterances of one attempt are fused (the normalised sum of their embeddings) and judged
+# against the "fused" thresholds. Scoring is the plain cosine: adaptive S-norm against a
+# cohort gave a lower EER but a worse tail on the data (a Mandarin template against a
+# mostly English cohort is lifted), and the tail is what the kiosk's "no false accept"
+# target depends on; S-norm stays available (`scoring="snorm"`) from `min_cohort` cohort
+# embeddings on.
+DEFAULT_THRESHOLD = 0.80  # plain cosine to the template, one clean utterance
+DEFAULT_NOISY_THRESHOLD = 0.74  # plain cosine, one noisy utterance
+DEFAULT_FUSED_THRESHOLD = 0.76  # two utterances fused, clean
+DEFAULT_FUSED_NOISY_THRESHOLD = 0.70  # two utterances fused, noisy
+DEFAULT_NORM_THRESHOLD = 2.5  # adaptive S-norm score, clean clip (scoring "snorm" only)
 DEFAULT_NORM_NOISY_THRESHOLD = 1.5  # adaptive S-norm score, noisy clip
-DEFAULT_THRESHOLD = 0.76  # plain cosine to the template, clean clip (no cohort)
-DEFAULT_NOISY_THRESHOLD = 0.70  # plain cosine, noisy clip
+DEFAULT_SCORING = "cosine"
+DEFAULT_MIN_COHORT = 40  # cohort embeddings (rows) needed before S-norm is used (data: ACCURACY.md)
 CLEAN_SNR_DB = 25.0
 NOISY_SNR_DB = 12.0
 DEFAULT_TOP_K = 20  # cohort scores kept per side for adaptive S-norm
 
 MIN_ENROL_UTTERANCES = 3
-MIN_CLIP_SECONDS = 1.0  # shorter recordings: "too_short"
-NO_SPEECH_SECONDS = 0.3  # less voiced audio than this: "no_speech" (we heard nobody)
-MIN_SPEECH_SECONDS = 0.8  # some speech but less than this: "too_short" (say all the digits)
-MIN_SPEECH_DBFS = -42.0  # level of the voiced frames; below: "too_quiet"
-CLIP_LEVEL = 0.99  # |sample| at or above this fraction of full scale counts as clipped
-CLIPPED_FRACTION = 0.005  # more clipped samples than this fraction: "clipped"
 NORM_DBFS = -30.0  # resemblyzer's input level (audio_norm_target_dBFS)
 PARTIAL_RATE = 1.3  # partial embeddings per second (resemblyzer's default)
 # One thread: a 2.5 s clip embeds in ~50 ms either way, and with two the LSTM's threads
 # spin against the UI (and anything else) for the 2 cores: 2-10x slower when loaded.
 TORCH_THREADS = 1
 MODEL_VERSION = "resemblyzer-0.1.4/ge2e-256/wiener-vad-v1"
-
-MESSAGE_KEYS = {
-    "no_speech": "voice.no_speech",
-    "too_quiet": "voice.too_quiet",
-    "clipped": "voice.clipped",
-    "too_short": "voice.too_short",
-    "mismatch": "voice.mismatch",
-    "enrol_more": "voice.enrol_more",
-}
 
 
 class VoiceError(ValueError):
@@ -81,73 +78,6 @@ class VoiceError(ValueError):
         self.message_key = message_key
         self.detail = detail
 
-
-@dataclass(frozen=True)
-class AudioCheck:
-    """Whether a recording can be verified, and why not ("ok" or a reason of VoiceResult)."""
-
-    reason: str
-    duration: float
-    speech_seconds: float
-    speech_dbfs: float
-    clipped_fraction: float
-    snr_db: float = 0.0  # voiced frames over steady background noise
-
-    @property
-    def ok(self) -> bool:
-        """True when the clip is usable."""
-        return self.reason == "ok"
-
-    @property
-    def message_key(self) -> str | None:
-        """Catalogue key telling the person what to do, None when usable."""
-        return MESSAGE_KEYS.get(self.reason)
-
-
-def _prepare(samples: Any, rate: int) -> np.ndarray:
-    """Float32 mono samples at 16 kHz from int16/float samples or an AudioClip."""
-    if hasattr(samples, "samples") and hasattr(samples, "sample_rate"):
-        samples, rate = samples.samples, samples.sample_rate
-    x = dsp.to_float(samples)
-    if rate != dsp.RATE:
-        from devices.audio import resample  # noqa: PLC0415 - only for unusual rates
-
-        x = resample(x, int(rate), dsp.RATE).astype(np.float32)
-    return x
-
-
-def _check(raw: np.ndarray) -> tuple[AudioCheck, np.ndarray, np.ndarray]:
-    """The check of 16 kHz audio, with the high-passed audio and its per-frame speech flags."""
-    duration = len(raw) / dsp.RATE
-    clipped = float(np.mean(np.abs(raw) >= CLIP_LEVEL)) if len(raw) else 0.0
-    x = dsp.high_pass(raw)
-    frame_snr = dsp.frame_snr_db(x)
-    flags = dsp.speech_frames(x, snr_db=frame_snr)
-    speech_seconds = float(flags.sum()) * dsp.FRAME / dsp.RATE
-    # SNR of the voiced frames over the steady noise (a quality figure for the decision)
-    snr_db = float(10 * np.log10(np.mean(10 ** (frame_snr[flags] / 10)))) if flags.any() else 0.0
-    voiced = x[: len(flags) * dsp.FRAME].reshape(-1, dsp.FRAME)[flags] if len(flags) else x[:0]
-    speech_dbfs = dsp.dbfs(voiced.reshape(-1)) if voiced.size else -120.0
-    if duration < MIN_CLIP_SECONDS:
-        reason = "too_short"
-    elif clipped > CLIPPED_FRACTION:
-        reason = "clipped"
-    elif speech_seconds < NO_SPEECH_SECONDS:
-        reason = "no_speech"
-    elif speech_dbfs < MIN_SPEECH_DBFS:
-        reason = "too_quiet"
-    elif speech_seconds < MIN_SPEECH_SECONDS:
-        reason = "too_short"
-    else:
-        reason = "ok"
-    check = AudioCheck(reason, round(duration, 3), round(speech_seconds, 3),
-                       round(speech_dbfs, 1), round(clipped, 5), round(snr_db, 1))
-    return check, x, flags
-
-
-def check_audio(samples: Any, rate: int = dsp.RATE) -> AudioCheck:
-    """Can this recording be verified? Fast (no torch): about 10 ms for 3 s of audio."""
-    return _check(_prepare(samples, rate))[0]
 
 
 @dataclass(frozen=True)
@@ -176,8 +106,9 @@ class VoiceTemplate:
 
 @dataclass(frozen=True)
 class VoiceResult:
-    """Outcome of a verification. `score` is compared with `threshold`; it is the S-norm
-    score when a cohort was used, else the cosine (`cosine` is always the raw cosine)."""
+    """Outcome of a verification. `score` is compared with `threshold`: the S-norm score when
+    a big enough cohort was used (`normalised`), else the cosine (`cosine` is always the raw
+    cosine). `utterances` counts the usable clips fused into it (two: the second digit string)."""
 
     score: float | None
     accepted: bool
@@ -187,6 +118,8 @@ class VoiceResult:
     normalised: bool = False
     check: AudioCheck | None = None
     ms: float = 0.0
+    utterances: int = 1
+    cohort_size: int = 0  # cohort embeddings offered with the call (used or not)
 
     @property
     def message_key(self) -> str | None:
@@ -197,6 +130,11 @@ class VoiceResult:
     def heard_speech(self) -> bool:
         """False when the clip was unusable: retry the recording, do not count a mismatch."""
         return self.reason in ("match", "mismatch")
+
+    @property
+    def margin(self) -> float | None:
+        """Score minus threshold (pass it to identity_policy.decide as `voice_margin`)."""
+        return None if self.score is None else round(self.score - self.threshold, 4)
 
 
 class _Encoder:
@@ -233,26 +171,21 @@ class _Encoder:
 _ENCODER = _Encoder()
 
 
-def normalise(v: np.ndarray) -> np.ndarray:
-    """L2-normalised float32 copy (rows when 2-D)."""
-    v = np.asarray(v, dtype=np.float32)
-    norm = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.maximum(norm, 1e-12)
-
-
-def as_norm(cosine: float, template: np.ndarray, probe: np.ndarray, cohort: np.ndarray,
-            top_k: int = DEFAULT_TOP_K) -> float:
-    """Adaptive symmetric score normalisation against impostor embeddings (rows of `cohort`).
-
-    Each side is standardised by the mean and deviation of its `top_k` highest cohort
-    cosines, and the two z-scores are averaged. A shared channel or noise that lifts every
-    score of the probe lifts its cohort scores too, so the normalised score stays put.
-    """
-    sides = []
-    for vector in (template, probe):
-        scores = np.sort(cohort @ vector)[-top_k:] if top_k else cohort @ vector
-        sides.append((cosine - float(scores.mean())) / max(float(scores.std()), 1e-3))
-    return 0.5 * (sides[0] + sides[1])
+def cohort_matrix(cohort: Any) -> np.ndarray | None:
+    """Rows of cohort embeddings from VoiceTemplates (their mean embedding: one row per
+    person), an (n, 256) array (each row counts) or None."""
+    if cohort is None:
+        return None
+    if isinstance(cohort, VoiceTemplate):
+        cohort = [cohort]
+    if isinstance(cohort, (list, tuple)):
+        rows = [c.embedding if isinstance(c, VoiceTemplate) else np.asarray(c).reshape(-1, 256)
+                for c in cohort]
+        if not rows:
+            return None
+        cohort = np.concatenate([np.asarray(r, dtype=np.float32).reshape(-1, 256) for r in rows])
+    cohort = np.asarray(cohort, dtype=np.float32).reshape(-1, 256)
+    return normalise(cohort) if len(cohort) else None
 
 
 class VoiceEngine:
@@ -260,24 +193,50 @@ class VoiceEngine:
 
     def __init__(self, threshold: float | None = None, cohort: np.ndarray | None = None,
                  top_k: int = DEFAULT_TOP_K, denoise: bool = True,
-                 torch_threads: int | None = TORCH_THREADS, noisy_threshold: float | None = None) -> None:
-        """`cohort`: (n, 256) embeddings of other speakers (n >= top_k; the calibration used 81);
-        when given, scores are adaptive-S-normalised. `threshold` applies to clean clips and
-        `noisy_threshold` to noisy ones (see the constants); a `threshold` alone applies to all."""
-        self.cohort = None if cohort is None else normalise(np.asarray(cohort).reshape(-1, 256))
+                 torch_threads: int | None = TORCH_THREADS, noisy_threshold: float | None = None, *,
+                 fused_threshold: float | None = None, fused_noisy_threshold: float | None = None,
+                 norm_threshold: float | None = None, norm_noisy_threshold: float | None = None,
+                 scoring: str | None = None, min_cohort: int = DEFAULT_MIN_COHORT,
+                 clean_snr_db: float = CLEAN_SNR_DB, noisy_snr_db: float = NOISY_SNR_DB) -> None:
+        """Threshold defaults equal the shipped policy file (a test keeps them so); `from_policy`
+        takes the values of a loaded policy.
+
+        `cohort`: (n, 256) embeddings of other speakers used when a call passes none; given
+        here it switches `scoring` to "snorm" (as before) and a `threshold` then applies to
+        the S-norm score. `threshold` applies to clean clips and `noisy_threshold` to noisy
+        ones; a `threshold` alone applies to all, fused ones included. With `scoring`
+        "snorm", calls whose cohort has fewer than `min_cohort` rows use the cosine."""
+        self.cohort = cohort_matrix(cohort)
         if self.cohort is not None and len(self.cohort) < 2:
             raise ValueError("a cohort needs at least 2 embeddings")
-        self.top_k = min(top_k, len(self.cohort)) if self.cohort is not None else top_k
-        if threshold is None:
-            normed = self.cohort is not None
-            threshold = DEFAULT_NORM_THRESHOLD if normed else DEFAULT_THRESHOLD
-            if noisy_threshold is None:
-                noisy_threshold = DEFAULT_NORM_NOISY_THRESHOLD if normed else DEFAULT_NOISY_THRESHOLD
-        self.threshold = float(threshold)
-        self.noisy_threshold = float(threshold if noisy_threshold is None else noisy_threshold)
+        self.scoring = scoring or ("snorm" if self.cohort is not None else DEFAULT_SCORING)
+        if self.scoring not in ("cosine", "snorm"):
+            raise ValueError(f"unknown voice scoring {self.scoring!r}")
+        self.top_k = top_k
+        self.min_cohort = max(2, int(min_cohort))
+        if self.cohort is not None and scoring is None and threshold is not None and norm_threshold is None:
+            norm_threshold, norm_noisy_threshold, threshold = threshold, noisy_threshold, None
+            noisy_threshold = None
+        if threshold is not None and noisy_threshold is None and fused_threshold is None:
+            noisy_threshold = fused_threshold = fused_noisy_threshold = threshold
+        if norm_threshold is not None and norm_noisy_threshold is None:
+            norm_noisy_threshold = norm_threshold
+        pick = lambda value, default: float(default if value is None else value)  # noqa: E731
+        self.threshold = pick(threshold, DEFAULT_THRESHOLD)
+        self.noisy_threshold = pick(noisy_threshold, DEFAULT_NOISY_THRESHOLD)
+        self.fused_threshold = pick(fused_threshold, DEFAULT_FUSED_THRESHOLD)
+        self.fused_noisy_threshold = pick(fused_noisy_threshold, DEFAULT_FUSED_NOISY_THRESHOLD)
+        self.norm_threshold = pick(norm_threshold, DEFAULT_NORM_THRESHOLD)
+        self.norm_noisy_threshold = pick(norm_noisy_threshold, DEFAULT_NORM_NOISY_THRESHOLD)
+        self.clean_snr_db, self.noisy_snr_db = float(clean_snr_db), float(noisy_snr_db)
         self.denoise = denoise
         self.torch_threads = torch_threads
         self._warm: threading.Thread | None = None
+
+    @classmethod
+    def from_policy(cls, policy: Any, **kwargs: Any) -> "VoiceEngine":
+        """An engine at the operating point of an identity policy (kiosk.identity_policy)."""
+        return cls(**{**policy.voice_engine_options(), **kwargs})
 
     def warm_up(self) -> threading.Thread:
         """Import torch/resemblyzer and run one embedding in a background thread (idempotent)."""
@@ -291,7 +250,7 @@ class VoiceEngine:
         try:
             t = np.arange(2 * dsp.RATE) / dsp.RATE
             tone = (0.1 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
-            self._embed_prepared(_check(tone)[1])
+            self._embed_prepared(check_prepared(tone)[1])
         except Exception:  # warm-up is an optimisation; a real failure shows on first use
             _LOG.exception("voice engine warm-up failed")
 
@@ -317,7 +276,7 @@ class VoiceEngine:
 
     def embed(self, samples: Any, rate: int = dsp.RATE) -> np.ndarray:
         """256-d L2-normalised embedding of the voiced part of a clip (int16 or AudioClip)."""
-        return self._embed_prepared(dsp.high_pass(_prepare(samples, rate)))[0]
+        return self._embed_prepared(dsp.high_pass(prepare(samples, rate)))[0]
 
     def enrol(self, clips: Sequence[Any]) -> VoiceTemplate:
         """A template from 3+ clips (AudioClip, int16 16 kHz arrays, or (samples, rate) pairs).
@@ -344,47 +303,99 @@ class VoiceEngine:
         utterances = normalise(np.stack(list(embeddings)))
         return VoiceTemplate(normalise(utterances.mean(axis=0)), utterances, round(speech_seconds, 2))
 
-    def score(self, template: VoiceTemplate | np.ndarray, embedding: np.ndarray) -> tuple[float, float]:
+    def _cohort_for(self, cohort: Any) -> tuple[np.ndarray | None, int]:
+        """(cohort rows S-norm will use, or None for the cosine; cohort entries offered)."""
+        if cohort is None:
+            rows = self.cohort
+        elif self.scoring != "snorm":  # not used: count only (templates or rows)
+            return None, len(cohort) if isinstance(cohort, (list, tuple)) else len(np.atleast_2d(cohort))
+        else:
+            rows = cohort_matrix(cohort)
+        offered = 0 if rows is None else len(rows)
+        if self.scoring != "snorm" or rows is None or offered < self.min_cohort:
+            return None, offered
+        return rows, offered
+
+    def score(self, template: VoiceTemplate | np.ndarray, embedding: np.ndarray,
+              cohort: Any = None) -> tuple[float, float]:
         """(score compared with the threshold, raw cosine) of an embedding against a template."""
+        return self._score(template, embedding, self._cohort_for(cohort)[0])
+
+    @staticmethod
+    def _score(template: VoiceTemplate | np.ndarray, embedding: np.ndarray, rows: np.ndarray | None,
+               top_k: int = DEFAULT_TOP_K) -> tuple[float, float]:
+        """`score` with the cohort rows already chosen (None: the cosine)."""
         vector = template.embedding if isinstance(template, VoiceTemplate) else normalise(template)
         cosine = float(vector @ embedding)
-        if self.cohort is None:
+        if rows is None:
             return cosine, cosine
-        return as_norm(cosine, vector, embedding, self.cohort, self.top_k), cosine
+        return as_norm(cosine, vector, embedding, rows, min(top_k, len(rows))), cosine
 
-    def threshold_for(self, snr_db: float) -> float:
-        """The threshold for a clip of this SNR (linear between NOISY_SNR_DB and CLEAN_SNR_DB)."""
-        weight = min(max((snr_db - NOISY_SNR_DB) / (CLEAN_SNR_DB - NOISY_SNR_DB), 0.0), 1.0)
-        return self.noisy_threshold + weight * (self.threshold - self.noisy_threshold)
+    def threshold_for(self, snr_db: float, utterances: int = 1, normalised: bool | None = None) -> float:
+        """The threshold for a clip of this SNR (linear between the noisy and clean SNR), for
+        one utterance or several fused; `normalised` None: S-norm if the engine has a cohort."""
+        if normalised is None:
+            normalised = self._cohort_for(None)[0] is not None
+        if normalised:
+            clean, noisy = self.norm_threshold, self.norm_noisy_threshold
+        elif utterances > 1:
+            clean, noisy = self.fused_threshold, self.fused_noisy_threshold
+        else:
+            clean, noisy = self.threshold, self.noisy_threshold
+        span = max(self.clean_snr_db - self.noisy_snr_db, 1e-6)
+        weight = min(max((snr_db - self.noisy_snr_db) / span, 0.0), 1.0)
+        return noisy + weight * (clean - noisy)
 
     def probe(self, samples: Any, rate: int = dsp.RATE) -> tuple[AudioCheck, np.ndarray | None]:
         """The check of a clip and, when usable, its embedding (None otherwise)."""
-        check, x, _ = _check(_prepare(samples, rate))
+        check, x, _ = check_prepared(prepare(samples, rate))
         return check, (self._embed_prepared(x)[0] if check.ok else None)
 
-    def verify(self, template: VoiceTemplate, samples: Any, rate: int = dsp.RATE) -> VoiceResult:
-        """Check the clip, then compare its voice with the template."""
+    def judge(self, template: VoiceTemplate, probes: Sequence[tuple[AudioCheck, np.ndarray | None]],
+              cohort: Any = None, ms: float = 0.0) -> VoiceResult:
+        """The verdict on already embedded clips (`probe` results) of one attempt.
+
+        The usable ones are fused (normalised sum of embeddings) and judged at the threshold
+        of their count and of the lowest SNR among them. None usable: the last clip's reason
+        (what the person must change). `verify` and `verify_many` are this after `probe`."""
+        usable = [(c, e) for c, e in probes if e is not None]
+        rows, offered = self._cohort_for(cohort)
+        if not usable:
+            check = probes[-1][0] if probes else None
+            reason = check.reason if check is not None else "no_speech"
+            return VoiceResult(None, False, reason, round(self.threshold_for(0.0, 1, rows is not None), 4),
+                               check=check, ms=round(ms, 1), utterances=0, cohort_size=offered)
+        embedding = normalise(np.sum([e for _, e in usable], axis=0))
+        snr_db = min(c.snr_db for c, _ in usable)
+        threshold = round(self.threshold_for(snr_db, len(usable), rows is not None), 4)
+        score, cosine = self._score(template, embedding, rows, self.top_k)
+        accepted = score >= threshold
+        check = usable[-1][0] if len(usable) == 1 else min((c for c, _ in usable), key=lambda c: c.snr_db)
+        return VoiceResult(round(score, 4), accepted, "match" if accepted else "mismatch", threshold,
+                           round(cosine, 4), rows is not None, check, round(ms, 1), len(usable), offered)
+
+    def verify(self, template: VoiceTemplate, samples: Any, rate: int = dsp.RATE,
+               cohort: Any = None) -> VoiceResult:
+        """Check one clip, then compare its voice with the template.
+
+        `cohort`: the other roster persons' voices (VoiceTemplates, or an (n, 256) array of
+        their utterance embeddings), without the claimed person; used only by "snorm"
+        scoring from `min_cohort` rows on (the shipped policy scores the plain cosine)."""
         start = time.perf_counter()
         check, embedding = self.probe(samples, rate)
-        threshold = round(self.threshold_for(check.snr_db), 4)
-        if embedding is None:
-            return VoiceResult(None, False, check.reason, threshold, check=check,
-                               ms=round(1000 * (time.perf_counter() - start), 1))
-        score, cosine = self.score(template, embedding)
-        accepted = score >= threshold
-        return VoiceResult(round(score, 4), accepted, "match" if accepted else "mismatch",
-                           threshold, round(cosine, 4), self.cohort is not None, check,
-                           round(1000 * (time.perf_counter() - start), 1))
+        return self.judge(template, [(check, embedding)], cohort, 1000 * (time.perf_counter() - start))
 
-
-def save_cohort(path: str, embeddings: np.ndarray) -> None:
-    """Write a cohort file (.npy of float32 (n, 256) L2-normalised embeddings)."""
-    np.save(path, normalise(np.asarray(embeddings).reshape(-1, 256)))
-
-
-def load_cohort(path: str) -> np.ndarray:
-    """Read a cohort file written by `save_cohort`."""
-    return normalise(np.load(path, allow_pickle=False))
+    def verify_many(self, template: VoiceTemplate, clips: Sequence[Any], cohort: Any = None,
+                    rate: int = dsp.RATE) -> VoiceResult:
+        """Verify the digit strings of one attempt together (clips: samples, AudioClips or
+        (samples, rate) pairs): the usable ones are fused, the unusable ones ignored.
+        Re-embeds every clip; keep `probe` results and call `judge` to avoid that."""
+        start = time.perf_counter()
+        probes = []
+        for clip in clips:
+            samples, clip_rate = clip if isinstance(clip, tuple) else (clip, rate)
+            probes.append(self.probe(samples, clip_rate))
+        return self.judge(template, probes, cohort, 1000 * (time.perf_counter() - start))
 
 
 def cohort_from(engine: VoiceEngine, clips: Iterable[Any]) -> np.ndarray:

@@ -24,7 +24,6 @@ Protocol (like the kiosk: staff-supervised enrolment, a short prompted check-in 
 
 from __future__ import annotations
 
-import csv
 import itertools
 import time
 from pathlib import Path
@@ -46,21 +45,33 @@ TEST_CONDITIONS = ("clean", "cut", "white", "babble")
 Utterance = tuple[str, int, int]  # (speaker, index in the speaker's sorted files, repeat)
 
 
+AUDIO_SUFFIXES = (".wav", ".flac")
+
+
 def load_voices(data_dir: str | Path) -> dict[str, list[np.ndarray]]:
-    """Float32 16 kHz samples of every speaker's files, in file-number order (labels.csv)."""
+    """Float32 16 kHz samples of every speaker's files, in file-number order.
+
+    `data_dir` is the data folder or its voices/ subfolder, laid out voices/<speaker>/<n>.
+    {wav,flac}; labels.csv is not needed (files whose stem is not a number come last, by
+    name)."""
     from devices.audio import read_audio_file, resample  # noqa: PLC0415
 
     data_dir = Path(data_dir)
-    if (data_dir / "voices" / "labels.csv").exists():
+    if (data_dir / "voices").is_dir():
         data_dir = data_dir / "voices"
-    found: dict[str, dict[int, np.ndarray]] = {}
-    with open(data_dir / "labels.csv", newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            samples, rate = read_audio_file(data_dir / row["file"])
+    found: dict[str, list[np.ndarray]] = {}
+    for folder in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES]
+        files.sort(key=lambda p: (0, int(p.stem), "") if p.stem.isdigit() else (1, 0, p.name))
+        clips = []
+        for path in files:
+            samples, rate = read_audio_file(path)
             if rate != dsp.RATE:
                 samples = resample(samples, rate, dsp.RATE)
-            found.setdefault(row["speaker"], {})[int(Path(row["file"]).stem)] = samples.astype(np.float32)
-    return {speaker: [files[k] for k in sorted(files)] for speaker, files in sorted(found.items())}
+            clips.append(np.asarray(samples, dtype=np.float32).reshape(-1))
+        if clips:
+            found[folder.name] = clips
+    return found
 
 
 def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
@@ -156,18 +167,20 @@ def embed_clips(engine: VoiceEngine, clips: dict[str, dict[Utterance, np.ndarray
                 ) -> tuple[dict[str, dict[Utterance, np.ndarray]], dict[str, dict[str, int]], list[float]]:
     """(embeddings of the usable clips {cond: {utt: vector}}, unusable counts {cond: {reason:
     n}}, milliseconds of check + embedding per noisy clip: the wait after the person stops
-    speaking). `details`, when given, receives "snr" {cond: {utt: dB}} of the usable clips
-    and "unusable_clips" {cond: {utt: reason}}."""
+    speaking). `details`, when given, receives "snr" {cond: {utt: dB}} of the usable clips,
+    "unusable_clips" {cond: {utt: reason}} and "checks" {cond: {utt: AudioCheck}}."""
     embeddings: dict[str, dict[Utterance, np.ndarray]] = {}
     unusable: dict[str, dict[str, int]] = {}
     verify_ms: list[float] = []
     snr: dict[str, dict[Utterance, float]] = {}
     refused: dict[str, dict[Utterance, str]] = {}
+    checks: dict[str, dict[Utterance, Any]] = {}
     for cond, by_utt in clips.items():
-        embeddings[cond], unusable[cond], snr[cond], refused[cond] = {}, {}, {}, {}
+        embeddings[cond], unusable[cond], snr[cond], refused[cond], checks[cond] = {}, {}, {}, {}, {}
         for utt, x in by_utt.items():
             start = time.perf_counter()
             check, vector = engine.probe(x, dsp.RATE)
+            checks[cond][utt] = check
             if cond in ("white", "babble"):
                 verify_ms.append(1000 * (time.perf_counter() - start))
             if vector is None:
@@ -176,7 +189,7 @@ def embed_clips(engine: VoiceEngine, clips: dict[str, dict[Utterance, np.ndarray
             else:
                 embeddings[cond][utt], snr[cond][utt] = vector, check.snr_db
     if details is not None:
-        details.update(snr=snr, unusable_clips=refused)
+        details.update(snr=snr, unusable_clips=refused, checks=checks)
     return embeddings, unusable, verify_ms
 
 

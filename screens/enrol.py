@@ -1,17 +1,20 @@
-"""Intake under staff supervision: face enrolment, then a voice sample, then done."""
+"""Intake under staff supervision: face enrolment, then three voice samples, then done."""
 from kivy.animation import Animation
-from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from screens import theme
 from screens.base import KioskScreen
 from screens.preview import CameraPreview
-from screens.tasks import run_task
-from screens.widgets import BigProgress, KButton, KLabel
+from screens.tasks import call_safely, run_task
+from screens.widgets import BigProgress, DigitRow, KButton, KLabel
 
 FACE_FRAMES = 5
-VOICE_SECONDS = 4.0
+VOICE_SECONDS = 4.5  # one utterance: 8 digits read slowly
+VOICE_UTTERANCES = 3
+UTTERANCE_H = 64
+VOICE_DIGITS_H = 130
+VOICE_PROGRESS_H = 96
 
 
 class _EnrolStep(KioskScreen):
@@ -124,33 +127,90 @@ class FaceEnrolScreen(_EnrolStep):
 
 
 class VoiceEnrolScreen(_EnrolStep):
+    """Three utterances of digits, one per tap of the start button, then the template.
+
+    An unusable clip (too quiet, no speech...) shows the core's instruction and only that
+    utterance is recorded again; the good ones are kept.
+    """
+
     name = "enrol_voice"
     title_key = "ui.enrol_voice.title"
     prompt_key = "ui.enrol_voice.prompt"
     start_key = "ui.enrol_voice.start"
     back_to = "enrol_face"
 
+    def build_body(self):
+        super().build_body()
+        self.side.spacing = theme.SPACING // 2
+        self.progress.height = VOICE_PROGRESS_H
+        self.utterance = KLabel(font_size=theme.FONT_BUTTON, bold=True, size_hint_y=None,
+                                height=UTTERANCE_H, kiosk_id="enrol_voice.utterance")
+        self.digits = DigitRow(size_hint_y=None, height=VOICE_DIGITS_H)
+        self.side.add_widget(self.utterance, index=1)
+        self.side.add_widget(self.digits, index=1)
+        self.clips = []
+
+    def reset(self):
+        super().reset()
+        self.info.font_size = theme.FONT_BODY
+        self.clips = []
+        self._next_utterance()
+
     def on_pre_enter(self, *args):
         self.start_button.tr_key = self.start_key
         super().on_pre_enter(*args)
+
+    def _next_utterance(self):
+        """Show the digits of the next utterance (new digits for each one)."""
+        digits = call_safely(self.core.voice_enrolment_prompt, self.failed)
+        self.digits.text = digits or ""
+        self.utterance.tr_kw = {"n": len(self.clips) + 1, "total": VOICE_UTTERANCES}
+        self.utterance.tr_key = "ui.enrol_voice.utterance"
 
     def start(self):
         self.busy("ui.enrol_voice.recording")
         self.app.speak("ui.enrol_voice.recording")
         Animation(value=1.0, duration=VOICE_SECONDS).start(self.progress)
+        run_task(lambda: self.core.record_voice_sample(seconds=VOICE_SECONDS), self._recorded,
+                 self.failed, name="enrol-voice-record")
+
+    def _recorded(self, clip):
+        Animation.cancel_all(self.progress)
+        self.progress.opacity = 0
+        self.clips.append(clip)
+        if len(self.clips) < VOICE_UTTERANCES:
+            self.info.tr_kw = {"n": len(self.clips)}
+            self.info.tr_key = "ui.enrol_voice.recorded"
+            self.info.color = theme.SUCCESS_TEXT
+            self.start_button.tr_key = self.start_key
+            self._show_buttons(self.start_button)
+            self._next_utterance()
+            return
+        self.busy("ui.enrol_voice.checking")
+        self.progress.opacity = 0
+        self._clear_utterance()
         person = self.app.state.staff_person
-
-        def work():
-            clip = self.core.record_voice_sample(seconds=VOICE_SECONDS)
-            Clock.schedule_once(lambda _dt: self._checking(), 0)
-            self.core.enrol_voice(person.id, clip)
-
-        run_task(work, lambda _r: self.succeeded("ui.enrol_voice.done"), self.failed,
+        clips = list(self.clips)
+        run_task(lambda: self.core.enrol_voice(person.id, clips),
+                 lambda _r: self.succeeded("ui.enrol_voice.done"), self._enrol_failed,
                  name="enrol-voice")
 
-    def _checking(self):
-        if self.back_button.disabled:
-            self.info.tr_key = "ui.enrol_voice.checking"
+    def _enrol_failed(self, key, **params):
+        """No template from these clips: record all three again."""
+        self.clips = []
+        self._next_utterance()
+        self.failed(key, **params)
+
+    def succeeded(self, key, **kw):
+        self._clear_utterance()
+        super().succeeded(key, **kw)
+        self.info.font_size = theme.FONT_TITLE
+        self.progress.opacity = 0
+
+    def _clear_utterance(self):
+        self.utterance.tr_key = ""
+        self.utterance.text = ""
+        self.digits.text = ""
 
     def finish(self):
         self.go("enrol_done")

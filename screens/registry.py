@@ -5,6 +5,7 @@ def all_screens():
     """Instantiate every screen; the first one is shown at start."""
     from screens.checkin import CheckinScreen
     from screens.enrol import EnrolDoneScreen, FaceEnrolScreen, VoiceEnrolScreen
+    from screens.id_number import IdNumberScreen
     from screens.idle import IdleScreen
     from screens.leave_request import (
         LeaveConfirmScreen, LeaveDestinationScreen, LeaveEndScreen, LeaveReasonScreen,
@@ -15,9 +16,10 @@ def all_screens():
     from screens.menu import MenuScreen
     from screens.player import LessonPlayerScreen
     from screens.staff import StaffMenuScreen, StaffPinScreen, StaffRosterScreen
+    from screens.verify import VerifyScreen
 
     return [
-        IdleScreen(), MenuScreen(), CheckinScreen(),
+        IdleScreen(), VerifyScreen(), IdNumberScreen(), MenuScreen(), CheckinScreen(),
         LeaveDestinationScreen(), LeaveStartScreen(), LeaveEndScreen(), LeaveReasonScreen(),
         LeaveConfirmScreen(), LeaveStatusScreen(), LeaveReturnScreen(),
         LessonsScreen(), LessonDownloadScreen(), LessonPlayerScreen(),

@@ -224,3 +224,34 @@ class BigProgress(Card):
                           self.height - 2 * inset)
         self.label.text = f"{int(round(self.value * 100))}%"
         self.label.color = (1, 1, 1, 1) if self.value > 0.55 else theme.TEXT
+
+
+class DigitRow(BoxLayout):
+    """Digits to read aloud, each in its own box, so none is skipped or misread.
+
+    `text` is the spaced digit string ("3 8 1 5 2 7"); the test driver finds it there.
+    The font follows the box height; boxes share the row's width equally.
+    """
+
+    text = StringProperty("")
+
+    def __init__(self, **kw):
+        kw.setdefault("spacing", 12)
+        super().__init__(**kw)
+        self.bind(text=self._render, size=self._resize)
+
+    def _render(self, *_):
+        self.clear_widgets()
+        for digit in self.text.split():
+            box = Card()
+            box.add_widget(Label(text=digit, bold=True, color=theme.TEXT))
+            self.add_widget(box)
+        self._resize()
+
+    def _resize(self, *_):
+        count = max(1, len(self.children))
+        box_width = (self.width - self.spacing * (count - 1)) / count
+        size = max(theme.FONT_MIN, min(self.height * 0.72, box_width * 1.1))
+        for box in self.children:
+            for label in box.children:
+                label.font_size = size

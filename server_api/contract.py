@@ -71,6 +71,8 @@ class EnrolResponse(BaseModel):
 
 
 # --- roster (GET /api/v1/terminal/roster) -----------------------------------------------
+# The persons of the terminal's centre only, never another centre's; a person staff
+# removed is no longer listed (the terminal then deletes them and their templates).
 
 class RosterPerson(BaseModel):
     id: int
@@ -78,9 +80,16 @@ class RosterPerson(BaseModel):
     id_number: str
     case_type: CaseType
     reporting_obligation: str = ""
-    # Each template is a 128-d face encoding; several per person.
+    # Each template is a 128-d face encoding; several per person (enrolment ones and
+    # samples staff confirmed after a failed check).
     face_templates: list[list[float]] = Field(default_factory=list)
+    # True when the person has a voice template (``voice_template`` is then set).
     has_voice: bool = False
+    # Base64 of the latest voice template as the enrolling terminal sent it (an opaque
+    # blob: the kiosk's ``VoiceTemplate.to_bytes()``), and the name of the model that
+    # made it; None / "" when the person has no voice template.
+    voice_template: str | None = None
+    voice_model: str = ""
 
 
 class RosterResponse(BaseModel):
@@ -99,22 +108,51 @@ class RosterResponse(BaseModel):
 #   lesson_progress:  {"lesson_id": int, "watched_seconds": float, "position_seconds": float}
 #                      (watched_seconds is the total so far: the server keeps the maximum)
 #   face_enrolment:   {"templates": [[128 floats], ...]}  (replaces the person's templates)
-#   voice_enrolment:  {"wav_b64": str, "seconds": float}
+#   voice_enrolment:  {"template_b64": str  (opaque voice template, at most 256 KiB by
+#                                         default; the roster hands it back as is),
+#                      "model": str  (name/version of the model that made it, <= 100 chars),
+#                      "wavs_b64": [str, ...]  (1-20 WAV recordings of the enrolment
+#                                  utterances, 10 MiB in all by default; kept as evidence)}
+#                     The older form {"wav_b64": str, "seconds": float} is still accepted:
+#                     it keeps the recording and leaves the person without a template.
+#                     The newest enrolment by occurred_at wins: an older one arriving
+#                     later is answered "stored" but changes nothing.
+#                     Face or voice enrolment of a person staff removed is rejected
+#                     with the code "person_removed".
 #   staff_call:       {"screen": str}  (person_id may be 0 when nobody is identified;
 #                      the console lists open calls)
 #   verification_failure: a failed identity check, for staff to review
-#                     {"reason": "no_face" | "poor_quality" | "liveness_failed" |
-#                                "face_mismatch" | "no_speech" | "voice_mismatch" |
-#                                "lipsync_failed",
+#                     {"reason": one of VERIFICATION_REASONS,
 #                      "claimed": bool  (true when the person gave an ID number or card),
 #                      "face_distance": float | None, "voice_score": float | None,
 #                      "attempt": int  (1, 2, ... within one visit),
 #                      "snapshot_jpeg_b64": str | None,
-#                      "face_encoding": [128 floats] | None}
+#                      "face_encoding": [128 floats] | None,
+#                      optional evidence, each may be absent or null:
+#                      "stage": one of VERIFICATION_STAGES  (where the check stopped),
+#                      "liveness_reason": str  (e.g. "timeout", "static_image"),
+#                      "challenges": [str, ...]  (e.g. ["blink", "turn_left"]),
+#                      "voice_reason": str  (e.g. "mismatch", "too_quiet"),
+#                      "voice_threshold": float,
+#                      "lipsync_decision": str  (e.g. "synced", "still_mouth"),
+#                      "lipsync_r": float, "face_ratio": float}
 #                     person_id: the claimed person, else the nearest candidate, else 0.
-#                     Staff who confirm the attempt was genuine may add face_encoding to
-#                     that person's templates (audited); it then reaches the terminals
-#                     with the roster.
+#                     Staff may confirm the attempt was the genuine person and, when the
+#                     face was seen and liveness was not in doubt (REFERENCE_REASONS), add
+#                     face_encoding to that person's templates (audited); it then reaches
+#                     the terminals with the roster. A spoof suspect
+#                     (SPOOF_SUSPECT_REASONS) never becomes a reference.
+
+# Why an identity check failed (``verification_failure`` reason codes).
+VERIFICATION_REASONS: tuple[str, ...] = (
+    "no_face", "poor_quality", "liveness_failed", "face_mismatch", "no_speech",
+    "voice_mismatch", "lipsync_failed", "voice_not_enrolled")
+VERIFICATION_STAGES: tuple[str, ...] = ("face", "liveness", "voice")
+# Failures whose face sample staff may add to the person's references.
+REFERENCE_REASONS = frozenset({"face_mismatch", "poor_quality"})
+# Failures that may be a photo, a video or a stand-in: their sample is never a reference.
+SPOOF_SUSPECT_REASONS = frozenset({"liveness_failed", "lipsync_failed"})
+
 
 class Event(BaseModel):
     idempotency_key: str = Field(min_length=8, max_length=64)

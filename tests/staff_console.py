@@ -214,18 +214,35 @@ class StaffConsole:
         """Failed identity checks visible to this staff member, open ones first (newest
         first), then recently reviewed ones: ``id``, ``person_id`` (None when nobody was
         proposed), ``reason`` (the code, e.g. "face_mismatch"), ``status`` ("open",
-        "confirmed_genuine" or "dismissed") and ``attempt``."""
+        "confirmed_genuine" or "dismissed"), ``attempt``, ``stage`` ("" when not given),
+        ``can_add_reference`` (its face sample may join the person's references),
+        ``spoof_suspect`` (liveness or lip-sync failed) and ``reference`` (a sample was
+        added from it)."""
         return [{"id": int(r["failure-id"]),
                  "person_id": int(r["person-id"]) if r["person-id"] else None,
-                 "reason": r["reason"], "status": r["status"], "attempt": int(r["attempt"])}
+                 "reason": r["reason"], "status": r["status"], "attempt": int(r["attempt"]),
+                 "stage": r.get("stage", ""),
+                 "can_add_reference": r.get("can-add-reference") == "yes",
+                 "spoof_suspect": r.get("spoof-suspect") == "yes",
+                 "reference": r.get("reference") == "yes"}
                 for r in self.rows("/console/verifications") if "failure-id" in r]
 
-    def review_verification(self, failure_id: int, genuine: bool, note: str = "") -> None:
-        """Press "确认是本人" (``genuine``) or "驳回" on a failed check. ConsoleError: 404
-        outside this staff's scope, 409 when it was already reviewed, 400 when it cannot
-        be confirmed (no person or no face sample)."""
-        self.post(f"/console/verifications/{failure_id}/review",
-                  {"decision": "genuine" if genuine else "dismiss", "note": note})
+    def review_verification(self, failure_id: int, genuine: bool, note: str = "",
+                            add_reference: bool = False) -> None:
+        """Press "确认为本人" (``genuine``, with "加入此人的人脸参考" ticked when
+        ``add_reference``) or "驳回" on a failed check. ConsoleError: 404 outside this
+        staff's scope, 409 when it was already reviewed, 400 when refused (no person to
+        confirm; a sample that may not join the references, e.g. a liveness failure;
+        a spoof suspect confirmed without a note)."""
+        data = {"decision": "genuine" if genuine else "dismiss", "note": note}
+        if add_reference:
+            data["add_reference"] = "yes"
+        self.post(f"/console/verifications/{failure_id}/review", data)
+
+    def remove_person(self, person_id: int, reason: str = "解除矫正") -> None:
+        """Remove a person and delete their biometric data (ConsoleError 404 outside this
+        staff's scope, 409 when already removed)."""
+        self.post(f"/console/persons/{person_id}/remove", {"reason": reason, "confirm": "yes"})
 
     def checkins(self) -> list[dict]:
         """Check-ins visible to this staff member, newest first."""

@@ -1,4 +1,4 @@
-"""Staff-supervised enrolment at the kiosk: face templates and a voice sample."""
+"""Staff-supervised enrolment at the kiosk: face templates and a voice template."""
 from __future__ import annotations
 
 import base64
@@ -9,14 +9,10 @@ from sqlalchemy import delete
 from kiosk import outbox
 from kiosk.clock import Clock
 from kiosk.errors import FlowError
-from kiosk.roster import seal_template
+from kiosk.roster import seal_template, seal_voice
 from kiosk.store import Store
-from kiosk.store.models import FaceTemplate, Person
+from kiosk.store.models import FaceTemplate, Person, VoiceTemplate
 from server_api.contract import EventKind
-
-MIN_VOICE_SECONDS = 1.5
-MIN_VOICE_DBFS = -45.0
-CLIPPED_FRACTION = 0.01
 
 
 def enrol_face(store: Store, clock: Clock, person_id: int, templates: list[np.ndarray]) -> int:
@@ -37,29 +33,23 @@ def enrol_face(store: Store, clock: Clock, person_id: int, templates: list[np.nd
     return len(templates)
 
 
-def check_voice(samples: np.ndarray, rate: int) -> None:
-    """Refuse audio no one could verify later, with the instruction to fix it."""
-    seconds = len(samples) / float(rate) if rate else 0.0
-    if seconds < MIN_VOICE_SECONDS:
-        raise FlowError("enrol.error.voice_too_short")
-    x = samples.astype(np.float64) / 32768.0
-    rms = float(np.sqrt(np.mean(x * x))) if len(x) else 0.0
-    if rms <= 0 or 20 * np.log10(rms) < MIN_VOICE_DBFS:
-        raise FlowError("enrol.error.voice_too_quiet")
-    if float(np.mean(np.abs(x) > 0.99)) > CLIPPED_FRACTION:
-        raise FlowError("enrol.error.voice_clipped")
-
-
-def enrol_voice(store: Store, clock: Clock, person_id: int, samples: np.ndarray, rate: int,
-                wav_bytes: bytes) -> None:
-    check_voice(samples, rate)
+def enrol_voice(store: Store, clock: Clock, person_id: int, template: bytes, model: str,
+                wavs: list[bytes]) -> None:
+    """Keep the person's new voice template (sealed) and send it, with the enrolment
+    utterances as evidence, to the centre; the latest enrolment replaces the earlier one."""
+    if len(wavs) < 3 or not template:
+        raise FlowError("voice.enrol_more")
     now = clock.now()
     with store.session() as s:
         person = s.get(Person, person_id)
         if person is None:
             raise FlowError("enrol.error.unknown_person")
         person.has_voice = True
+        s.execute(delete(VoiceTemplate).where(VoiceTemplate.person_id == person_id))
+        s.add(VoiceTemplate(person_id=person_id, blob=seal_voice(store.sealer, person_id, template),
+                            model=model, source="local"))
         outbox.enqueue(s, key=outbox.new_key(), kind=EventKind.voice_enrolment.value,
                        person_id=person_id, occurred_at=now,
-                       payload={"wav_b64": base64.b64encode(wav_bytes).decode(),
-                                "seconds": round(len(samples) / float(rate), 2)})
+                       payload={"template_b64": base64.b64encode(template).decode(),
+                                "model": model,
+                                "wavs_b64": [base64.b64encode(w).decode() for w in wavs]})

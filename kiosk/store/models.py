@@ -36,6 +36,18 @@ class FaceTemplate(Base):
     source: Mapped[str] = mapped_column(String(10))  # "central" | "local"
 
 
+class VoiceTemplate(Base):
+    """A person's voice template (kiosk.voice.VoiceTemplate bytes), sealed with context
+    ``voice:<person_id>``; one per person, the latest enrolment wins."""
+
+    __tablename__ = "voice_templates"
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    model: Mapped[str] = mapped_column(String(80), default="")
+    source: Mapped[str] = mapped_column(String(10))  # "central" | "local"
+
+
 class Checkin(Base):
     __tablename__ = "checkins"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -104,6 +116,8 @@ class VerificationFailure(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     claimed: Mapped[bool] = mapped_column(default=False)
     face_distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stage: Mapped[str] = mapped_column(String(20), default="face")  # face | liveness | voice
+    detail: Mapped[str] = mapped_column(Text, default="")  # JSON evidence figures (no biometrics)
     snapshot_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sealed
 
 

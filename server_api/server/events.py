@@ -6,7 +6,7 @@ leave not approved...) is rolled back alone, with the files it wrote, and answer
 "rejected" with the stable code of the refusal; the rest of the batch is kept. A
 rejected event is not recorded, so the same key sent again is evaluated again (a leave
 return may succeed once the leave is approved). Payload shapes are those documented in
-the contract.
+the contract and checked in ``payloads``; biometrics are replaced through ``biometrics``.
 """
 from __future__ import annotations
 
@@ -18,19 +18,23 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from server_api import contract
+from server_api.server.biometrics import VoiceEnrolment, is_removed, replace_voice, wav_seconds
 from server_api.server.clock import as_utc
 from server_api.server.errors import ApiError
 from server_api.server.models import (
     MAX_ID, REVIEW_OPEN, TEMPLATE_ENROLMENT, Checkin, Event, FaceTemplate, Leave,
-    LessonAssignment, LessonProgress, Person, StaffCall, VerificationFailure, VoiceSample,
+    LessonAssignment, LessonProgress, Person, StaffCall, VerificationFailure,
+)
+from server_api.server.payloads import (
+    CheckinPayload, FaceEnrolmentPayload, LeaveRequestPayload, LeaveReturnPayload,
+    LessonProgressPayload, StaffCallPayload, VerificationFailurePayload, VoiceEnrolmentPayload,
+    Payload,
 )
 from server_api.server.settings import CentralSettings
 from server_api.server.storage import FileTxn
@@ -39,92 +43,12 @@ from server_api.server.validation import has_control_characters
 
 log = logging.getLogger(__name__)
 
-FACE_TEMPLATE_SIZE = 128
 # The only kinds a terminal may send without an identified person (person_id 0).
 ANONYMOUS_KINDS = frozenset({contract.EventKind.staff_call,
                              contract.EventKind.verification_failure})
-# Why an identity check failed (the contract's ``verification_failure`` payload).
-VerificationReason = Literal["no_face", "poor_quality", "liveness_failed", "face_mismatch",
-                             "no_speech", "voice_mismatch", "lipsync_failed"]
-VERIFICATION_REASONS: tuple[str, ...] = VerificationReason.__args__
-MAX_ATTEMPT = 1000
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
-
-    @model_validator(mode="after")
-    def _no_control_characters(self):
-        # Refused alike on every database (PostgreSQL cannot store NUL, SQLite could).
-        for name, value in self:
-            if isinstance(value, str) and has_control_characters(value):
-                raise ValueError(f"{name} contains control characters")
-        return self
-
-
-class CheckinPayload(_Payload):
-    match_score: float
-    snapshot_jpeg_b64: str | None = None
-
-
-class LeaveRequestPayload(_Payload):
-    destination: str = Field(min_length=1, max_length=200)
-    start_date: dt.date
-    end_date: dt.date
-    reason: str = Field(min_length=1, max_length=2000)
-
-    @model_validator(mode="after")
-    def _dates_in_order(self):
-        if not self.destination.strip() or not self.reason.strip():
-            raise ValueError("destination and reason must not be blank")
-        if self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
-        return self
-
-
-class LeaveReturnPayload(_Payload):
-    leave_key: str = Field(min_length=8, max_length=64)
-
-
-class LessonProgressPayload(_Payload):
-    lesson_id: int = Field(ge=1, le=MAX_ID)
-    watched_seconds: float = Field(ge=0)
-    position_seconds: float = Field(default=0.0, ge=0)
-
-
-class FaceEnrolmentPayload(_Payload):
-    templates: list[list[float]] = Field(min_length=1, max_length=20)
-
-    @model_validator(mode="after")
-    def _template_sizes(self):
-        if any(len(t) != FACE_TEMPLATE_SIZE for t in self.templates):
-            raise ValueError(f"each template must have {FACE_TEMPLATE_SIZE} numbers")
-        return self
-
-
-class VoiceEnrolmentPayload(_Payload):
-    wav_b64: str = Field(min_length=1)
-    seconds: float = Field(gt=0, le=600)
-
-
-class StaffCallPayload(_Payload):
-    screen: str = Field(max_length=50)
-
-
-class VerificationFailurePayload(_Payload):
-    reason: VerificationReason
-    claimed: bool = False
-    face_distance: float | None = Field(default=None, ge=0)
-    voice_score: float | None = None
-    attempt: int = Field(ge=1, le=MAX_ATTEMPT)
-    snapshot_jpeg_b64: str | None = None
-    face_encoding: list[float] | None = None
-
-    @model_validator(mode="after")
-    def _encoding_size(self):
-        if self.face_encoding is not None and len(self.face_encoding) != FACE_TEMPLATE_SIZE:
-            raise ValueError(f"face_encoding must have {FACE_TEMPLATE_SIZE} numbers")
-        return self
+# Kinds that bring biometrics: refused for a person staff removed.
+BIOMETRIC_KINDS = frozenset({contract.EventKind.face_enrolment,
+                             contract.EventKind.voice_enrolment})
 
 
 @dataclass
@@ -142,7 +66,7 @@ def _invalid(event: contract.Event, message: str) -> ApiError:
     return ApiError(422, "invalid_event_payload", f"event {event.idempotency_key}: {message}")
 
 
-def _payload(model: type[_Payload], event: contract.Event) -> _Payload:
+def _payload(model: type[Payload], event: contract.Event) -> Payload:
     try:
         return model.model_validate(event.payload)
     except ValidationError as exc:
@@ -156,9 +80,13 @@ def _decode(event: contract.Event, text: str, max_bytes: int, what: str) -> byte
         raise ApiError(413, "payload_too_large",
                        f"event {event.idempotency_key}: {what} larger than {max_bytes} bytes")
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise _invalid(event, f"{what} is not valid base64") from None
+    if len(data) > max_bytes:
+        raise ApiError(413, "payload_too_large",
+                       f"event {event.idempotency_key}: {what} larger than {max_bytes} bytes")
+    return data
 
 
 def _store_snapshot(ctx: EventContext, event: contract.Event, row: Event, text: str | None,
@@ -239,17 +167,27 @@ def _store_face_enrolment(ctx: EventContext, event: contract.Event, row: Event) 
 
 def _store_voice_enrolment(ctx: EventContext, event: contract.Event, row: Event) -> None:
     payload = _payload(VoiceEnrolmentPayload, event)
-    wav = _decode(event, payload.wav_b64, ctx.settings.max_voice_bytes, "voice sample")
-    if len(wav) < 44 or wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
-        raise _invalid(event, "voice sample is not a WAV file")
-    # The newest sample replaces the older ones (keep no more biometrics than needed).
-    older = select(VoiceSample).where(VoiceSample.person_id == event.person_id)
-    for old in ctx.session.scalars(older):
-        ctx.files.obsolete(old.path)
-        ctx.session.delete(old)
-    path = ctx.files.write(f"voice/{event.person_id}/{row.id}.wav", wav)
-    ctx.session.add(VoiceSample(person_id=event.person_id, path=path, seconds=payload.seconds,
-                                created_at=row.occurred_at))
+    template = None
+    if payload.template_b64 is not None:
+        template = _decode(event, payload.template_b64,
+                           ctx.settings.max_voice_template_bytes, "voice template")
+        if not template:
+            raise _invalid(event, "voice template is empty")
+    wavs, total = [], 0
+    for text in payload.recordings:
+        wav = _decode(event, text, ctx.settings.max_voice_bytes, "voice sample")
+        if len(wav) < 44 or wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
+            raise _invalid(event, "voice sample is not a WAV file")
+        total += len(wav)
+        if total > ctx.settings.max_voice_bytes:
+            raise ApiError(413, "payload_too_large", f"event {event.idempotency_key}: voice "
+                           f"samples larger than {ctx.settings.max_voice_bytes} bytes in all")
+        wavs.append((wav, payload.seconds or wav_seconds(wav) or 0.0))
+    enrolment = VoiceEnrolment(person_id=event.person_id, event_id=row.id, at=row.occurred_at,
+                               template=template, model=payload.model.strip(), wavs=wavs)
+    if not replace_voice(ctx.session, ctx.files, enrolment):
+        log.info("voice enrolment %r of person %s is older than the stored one; kept aside",
+                 event.idempotency_key, event.person_id)
 
 
 def _store_staff_call(ctx: EventContext, event: contract.Event, row: Event) -> None:
@@ -263,12 +201,18 @@ def _store_verification_failure(ctx: EventContext, event: contract.Event, row: E
     payload = _payload(VerificationFailurePayload, event)
     snapshot_path = _store_snapshot(ctx, event, row, payload.snapshot_jpeg_b64, "verification")
     encoding = None if payload.face_encoding is None else json.dumps(payload.face_encoding)
+    if row.person_id is not None and is_removed(ctx.session, row.person_id):
+        encoding = None  # a removed person's biometrics are not kept
+    challenges = None if payload.challenges is None else json.dumps(payload.challenges)
     ctx.session.add(VerificationFailure(
         event_id=row.id, terminal_id=ctx.terminal.id, person_id=row.person_id,
         reason=payload.reason, claimed=payload.claimed, face_distance=payload.face_distance,
         voice_score=payload.voice_score, attempt=payload.attempt, occurred_at=row.occurred_at,
         snapshot_path=snapshot_path, face_encoding_json=encoding, review_status=REVIEW_OPEN,
-        review_note=""))
+        review_note="", stage=payload.stage, liveness_reason=payload.liveness_reason,
+        challenges_json=challenges, voice_reason=payload.voice_reason,
+        voice_threshold=payload.voice_threshold, lipsync_decision=payload.lipsync_decision,
+        lipsync_r=payload.lipsync_r, face_ratio=payload.face_ratio))
 
 
 HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event], None]] = {
@@ -302,6 +246,9 @@ def store_event(ctx: EventContext, event: contract.Event) -> str:
         if person is None or person.centre_id != ctx.terminal.centre_id:
             raise ApiError(404, "person_not_found",
                            f"event {event.idempotency_key}: person {event.person_id} not found")
+        if event.kind in BIOMETRIC_KINDS and is_removed(ctx.session, person.id):
+            raise ApiError(409, "person_removed", f"event {event.idempotency_key}: person "
+                           f"{event.person_id} was removed; no biometrics are kept")
     row = Event(terminal_id=ctx.terminal.id, idempotency_key=event.idempotency_key,
                 kind=event.kind.value, person_id=person_id,
                 occurred_at=as_utc(event.occurred_at), received_at=ctx.now)

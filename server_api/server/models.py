@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Text,
+    Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text,
     TypeDecorator, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -68,7 +68,11 @@ class StaffUser(Base):
 
 
 class Person(Base):
-    """A supervised person (社区矫正对象) of one centre."""
+    """A supervised person (社区矫正对象) of one centre.
+
+    A person staff removed (``removal``) keeps the row, because check-ins and other
+    records refer to it, but loses every biometric and leaves the terminals' roster.
+    """
 
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +87,12 @@ class Person(Base):
         order_by="FaceTemplate.id", cascade="all, delete-orphan")
     voice_samples: Mapped[list[VoiceSample]] = relationship(
         order_by="VoiceSample.id", cascade="all, delete-orphan")
+    voice_template: Mapped[VoiceTemplate | None] = relationship(cascade="all, delete-orphan")
+    removal: Mapped[PersonRemoval | None] = relationship()
+
+    @property
+    def removed(self) -> bool:
+        return self.removal is not None
 
 
 # Where a face template came from: enrolment at a terminal, or a failed check that staff
@@ -101,9 +111,45 @@ class FaceTemplate(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     source: Mapped[str] = mapped_column(String(20), default=TEMPLATE_ENROLMENT,
                                         server_default=TEMPLATE_ENROLMENT)
+    # The failed check a staff-confirmed template came from.
+    verification_failure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("verification_failures.id"))
+
+
+class VoiceTemplate(Base):
+    """The latest voice template of a person: an opaque blob the terminals made and use.
+
+    ``created_at`` is when the enrolment happened at the terminal (its event's time), so
+    an older enrolment delivered late does not replace a newer one.
+    """
+
+    __tablename__ = "voice_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    model: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PersonRemoval(Base):
+    """Staff removed a person (end of supervision, registered by mistake...).
+
+    Their face and voice templates and voice recordings were deleted then; the records
+    of what they did (check-ins, leaves...) stay as the legal record.
+    """
+
+    __tablename__ = "person_removals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    removed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class VoiceSample(Base):
+    """A WAV recording of a voice enrolment, kept as evidence (those of the latest one)."""
+
     __tablename__ = "voice_samples"
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
@@ -203,7 +249,8 @@ class VerificationFailure(Base):
 
     ``person_id`` is the claimed person or the nearest candidate, empty when nobody was
     proposed; the centre of a failure is its terminal's centre. Staff who confirm that the
-    attempt was the genuine person add ``face_encoding_json`` to the person's templates.
+    attempt was the genuine person may add ``face_encoding_json`` to the person's
+    templates (not for a spoof suspect); it is cleared when the person is removed.
     """
 
     __tablename__ = "verification_failures"
@@ -223,9 +270,23 @@ class VerificationFailure(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     review_note: Mapped[str] = mapped_column(Text, default="")
+    # Evidence the terminal gave (all optional): the stage where the check stopped and
+    # the figures of the liveness, voice and lip-sync checks.
+    stage: Mapped[str | None] = mapped_column(String(10))
+    liveness_reason: Mapped[str | None] = mapped_column(String(40))
+    challenges_json: Mapped[str | None] = mapped_column(Text)  # JSON list of names
+    voice_reason: Mapped[str | None] = mapped_column(String(40))
+    voice_threshold: Mapped[float | None] = mapped_column(Float)
+    lipsync_decision: Mapped[str | None] = mapped_column(String(40))
+    lipsync_r: Mapped[float | None] = mapped_column(Float)
+    face_ratio: Mapped[float | None] = mapped_column(Float)
     terminal: Mapped[Terminal] = relationship()
     person: Mapped[Person | None] = relationship()
     reviewer: Mapped[StaffUser | None] = relationship()
+    # The face template staff added from this failure, if any.
+    reference: Mapped[FaceTemplate | None] = relationship(
+        primaryjoin="FaceTemplate.verification_failure_id == VerificationFailure.id",
+        foreign_keys="FaceTemplate.verification_failure_id", viewonly=True)
 
 
 class Leave(Base):

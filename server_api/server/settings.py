@@ -38,7 +38,10 @@ class CentralSettings(BaseSettings):
     display_timezone: str = "Asia/Shanghai"
     max_lesson_bytes: int = Field(default=2 * 1024**3, gt=0)
     max_snapshot_bytes: int = Field(default=2 * 1024**2, gt=0)
+    # All the WAV recordings of one voice enrolment together.
     max_voice_bytes: int = Field(default=10 * 1024**2, gt=0)
+    # One voice template (opaque to the server; every roster sync carries it).
+    max_voice_template_bytes: int = Field(default=256 * 1024, gt=0)
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the SQLite file in the data folder."""

@@ -5,6 +5,7 @@ did not exist.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Annotated
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from server_api import contract
+from server_api.server.biometrics import active_persons
 from server_api.server.context import ServerContext, get_context
 from server_api.server.errors import ApiError
 from server_api.server.events import EventContext, process_event
@@ -49,19 +51,27 @@ def enrol(request: contract.EnrolRequest,
 @router.get("/terminal/roster", response_model=contract.RosterResponse)
 def roster(terminal: TerminalIdentity = Depends(authenticated_terminal),
            ctx: ServerContext = Depends(get_context)) -> contract.RosterResponse:
-    """The persons of the terminal's centre with their face templates."""
+    """The persons of the terminal's centre (not removed) with their face and voice
+    templates; nothing of another centre ever leaves in this answer."""
     with ctx.db.session() as session:
         centre = session.get(Centre, terminal.centre_id)
         persons = session.scalars(
-            select(Person).where(Person.centre_id == terminal.centre_id).order_by(Person.id)
-            .options(selectinload(Person.face_templates), selectinload(Person.voice_samples)))
+            select(Person).where(Person.centre_id == terminal.centre_id, active_persons())
+            .order_by(Person.id)
+            .options(selectinload(Person.face_templates), selectinload(Person.voice_template)))
         return contract.RosterResponse(centre_id=centre.id, centre_name=centre.name, persons=[
-            contract.RosterPerson(
-                id=p.id, name=p.name, id_number=p.id_number, case_type=p.case_type,
-                reporting_obligation=p.reporting_obligation,
-                face_templates=[json.loads(t.encoding_json) for t in p.face_templates],
-                has_voice=bool(p.voice_samples))
-            for p in persons])
+            _roster_person(p) for p in persons])
+
+
+def _roster_person(p: Person) -> contract.RosterPerson:
+    voice = p.voice_template
+    return contract.RosterPerson(
+        id=p.id, name=p.name, id_number=p.id_number, case_type=p.case_type,
+        reporting_obligation=p.reporting_obligation,
+        face_templates=[json.loads(t.encoding_json) for t in p.face_templates],
+        has_voice=voice is not None,
+        voice_template=base64.b64encode(voice.blob).decode("ascii") if voice else None,
+        voice_model=voice.model if voice else "")
 
 
 @router.post("/terminal/events", response_model=contract.EventBatchResponse)

@@ -209,3 +209,20 @@ def test_truncated_image_is_broken_even_after_face_recognition_loads(shared_data
     with pytest.raises(OSError):
         load_image_bgr(tmp_path / "cut.jpg")
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as the other library wants it
+
+
+def test_a_video_put_in_the_folder_plays_and_images_take_over_when_it_goes(shared_data, clock,
+                                                                         tmp_path):
+    """The simulator's folder can hold a live clip (a person moving) instead of photos."""
+    video = shared_data / "liveness" / "live_video" / "WDA_KatieHill_000.mp4"
+    cam = camera(tmp_path, clock)
+    assert cam.read()[0, 0, 0] == EMPTY_GREY  # nobody there
+    put_atomically(video, tmp_path, "person.mp4")
+    first = cam.read()
+    assert first.shape == (512, 512, 3)
+    clock.now += 0.5
+    assert not np.array_equal(cam.read(), first)  # it plays
+    (tmp_path / "person.mp4").unlink()
+    put_atomically(shared_data / "faces" / "Zhu_Rongji" / "1.jpg", tmp_path, "photo.jpg")
+    assert cam.read().shape[:2] != (512, 512)
+    cam.close()

@@ -1,11 +1,18 @@
 """A centre with one supervised person, a running central server and a provisioned kiosk
-fed by the simulated devices with real faces and voices from ../shared/data."""
+fed by the simulated devices with real faces, voices and a live clip from ../shared/data.
+
+The simulated person is chimeric, as in bench/identity_eval.py: the face and the live
+movements of a real talking-head clip (PERSON_CLIP), the voice of a real speaker (VOICE).
+No clip of the data turns its head, so the simulated kiosk draws its liveness challenges
+from "blink" only (the clip blinks about ten times in 8 s); everything else is the
+kiosk's own code path."""
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kiosk.settings import KioskSettings
@@ -13,9 +20,11 @@ from provisioning.cli import provision
 from tests.e2e.central import CentralProcess
 from tests.staff_console import StaffConsole, make_id_number
 
-PERSON = "Wen_Jiabao"        # enrolled with photos 1-3, shown photo 6 at the kiosk
-STRANGER = "Zhu_Rongji"       # never enrolled
-VOICE = "zh_aishell_S0150"
+PERSON_CLIP = "liveness/live_video/WDA_AlexandriaOcasioCortez_000.mp4"
+STRANGER = "Zhu_Rongji"       # never enrolled (LFW photos)
+VOICE = "zh_aishell_S0150"    # the person's voice: 10 utterances
+OTHER_VOICE = "zh_fangjun"    # a stand-in's voice
+SIM_CHALLENGES = "blink"
 
 
 @dataclass
@@ -51,18 +60,66 @@ class SimulatedKioskDir:
         self.microphone = root / "microphone"
         self.camera.mkdir(parents=True)
         self.microphone.mkdir()
-        voice = sorted((shared_data / "voices" / VOICE).glob("*.wav"))[0]
-        shutil.copy(voice, self.microphone / voice.name)
+        self.speak_as(VOICE)
+
+    def speak_as(self, speaker: str) -> None:
+        """What the microphone hears from now on: this speaker's utterances, in turn."""
+        for old in self.microphone.iterdir():
+            old.unlink()
+        for i, clip in enumerate(sorted((self.shared / "voices" / speaker).glob("*.wav"))):
+            shutil.copy(clip, self.microphone / f"{i:02d}{clip.suffix}")
+
+    def show_person(self) -> None:
+        """The enrolled person, alive, in front of the camera (a real talking-head clip)."""
+        self._replace(self.shared / PERSON_CLIP, "person.mp4")
+
+    def show_photo_of_person(self) -> None:
+        """A still picture of the person held up to the camera (a photo attack)."""
+        import cv2
+
+        capture = cv2.VideoCapture(str(self.shared / PERSON_CLIP))
+        capture.set(cv2.CAP_PROP_POS_FRAMES, 40)
+        ok, frame = capture.read()
+        capture.release()
+        assert ok, "could not read the person's clip"
+        tmp = self.root / "photo.jpg"
+        cv2.imwrite(str(tmp), frame)
+        self._replace(tmp, "photo.jpg")
+
+    def _replace(self, src: Path, name: str) -> None:
+        for old in self.camera.iterdir():
+            old.unlink()
+        shutil.copy(src, self.camera / f".{name}.tmp")
+        (self.camera / f".{name}.tmp").rename(self.camera / name)
 
     def show(self, identity: str | None, *numbers: int) -> None:
-        """Put these photos in front of the camera (nobody when identity is None)."""
+        """Put these photos in front of the camera (nobody when identity is None), each
+        as a kiosk camera would see a person standing there (see `kiosk_frame`)."""
         for old in self.camera.iterdir():
             old.unlink()
         for n in numbers:
-            src = self.shared / "faces" / identity / f"{n}.jpg"
-            shutil.copy(src, self.camera / f".{n}.tmp")
+            path = self.kiosk_frame(identity, n)
+            shutil.copy(path, self.camera / f".{n}.tmp")
             (self.camera / f".{n}.tmp").rename(self.camera / f"{identity}_{n}.jpg")
 
+    def kiosk_frame(self, identity: str, n: int) -> Path:
+        """An LFW photo (faces about 60 px wide) scaled up on a 640x480 frame, so the face
+        has the size the kiosk's quality gate expects from someone at the screen."""
+        import cv2
+
+        from devices.camera_file import load_image_bgr
+
+        out = self.root / "frames" / f"{identity}_{n}.jpg"
+        if not out.exists():
+            out.parent.mkdir(exist_ok=True)
+            photo = load_image_bgr(self.shared / "faces" / identity / f"{n}.jpg")
+            scale = 440 / max(photo.shape[:2])
+            photo = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            canvas = np.full((480, 640, 3), 128, np.uint8)
+            top, left = (480 - photo.shape[0]) // 2, (640 - photo.shape[1]) // 2
+            canvas[top:top + photo.shape[0], left:left + photo.shape[1]] = photo
+            cv2.imwrite(str(out), canvas)
+        return out
 
 @pytest.fixture
 def sim(tmp_path, shared_data) -> SimulatedKioskDir:
@@ -72,6 +129,7 @@ def sim(tmp_path, shared_data) -> SimulatedKioskDir:
 @pytest.fixture
 def kiosk_settings(tmp_path, centre, sim) -> KioskSettings:
     settings = KioskSettings(data_dir=tmp_path / "kiosk", simulate_dir=sim.root,
-                             sync_interval_s=0.5, simulate_hold_seconds=0.5)
+                             sync_interval_s=0.5, simulate_hold_seconds=0.5,
+                             liveness_challenges=SIM_CHALLENGES)
     provision(centre.central.url, centre.token, settings, "test-kiosk")
     return settings

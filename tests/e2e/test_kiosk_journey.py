@@ -1,6 +1,7 @@
 """A supervised person's whole visit, on real code paths: the kiosk core with simulated
-devices fed by real photos and a real voice, a central server process on SQLite, the
-staff console over HTTP."""
+devices fed by a real live clip, real photos and a real voice, a central server process
+on SQLite, the staff console over HTTP. Identity is face, then active liveness, then the
+voice reading random digits (see tests/e2e/conftest.py for the simulated person)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,7 @@ import pytest
 from kiosk.core import KioskCore
 from kiosk.roster import persons
 from kiosk.errors import FlowError
-from tests.e2e.conftest import PERSON, STRANGER
+from tests.e2e.conftest import OTHER_VOICE, STRANGER
 from tests.e2e.waiting import wait_for
 from tests.staff_console import ConsoleError
 
@@ -32,18 +33,27 @@ def enrol(core: KioskCore, sim, person_id: int) -> None:
         core.roster()  # staff only
     assert core.check_staff_pin(core.settings.staff_pin)
     assert core.roster()[0].display_name.startswith("温*国（…")
-    sim.show(PERSON, 1, 2, 3)
-    frames = core.capture_enrolment_frames(count=6, interval_s=0.25)
+    sim.show_person()
+    frames = core.capture_enrolment_frames(count=6, interval_s=0.4)
     assert core.enrol_face(person_id, frames) >= 2
-    core.enrol_voice(person_id, core.record_voice_sample(4.0))
+    clips = [core.record_voice_sample(4.5) for _ in range(3)]
+    core.enrol_voice(person_id, clips)
     sim.show(None)
 
 
-def identify(core: KioskCore, sim, identity: str, photo: int):
+DONE = ("identified", "not_recognised", "staff_called")
+
+
+def identify(core: KioskCore, sim, identity: str | None = None, photo: int = 0):
+    """Start identification and put someone in front of the camera: the live person when
+    `identity` is None, else that LFW photo. Returns the first final state."""
     core.begin_identification()
-    sim.show(identity, photo)
-    return wait_for(lambda: core.identity_state().status in ("identified", "not_recognised")
-                    and core.identity_state(), 30, "an identification result")
+    if identity is None:
+        sim.show_person()
+    else:
+        sim.show(identity, photo)
+    return wait_for(lambda: core.identity_state().status in DONE and core.identity_state(), 60,
+                    "an identification result")
 
 
 def write_lesson_video(path, seconds: int = 3) -> None:
@@ -59,8 +69,9 @@ def test_visit_enrol_identify_checkin_leave_return_lesson(centre, sim, kiosk_set
     core = start_core(kiosk_settings)
     try:
         enrol(core, sim, centre.person_id)
-        state = identify(core, sim, PERSON, 5)  # a photo not used for enrolment
-        assert state.status == "identified" and state.person_id == centre.person_id
+        state = identify(core, sim)  # face, blink when asked, read the digits aloud
+        assert state.status == "identified", state
+        assert state.person_id == centre.person_id
         assert core.person.id == centre.person_id and "*" in core.person.display_name
 
         receipt = core.check_in()
@@ -107,7 +118,8 @@ def test_unenrolled_face_is_not_identified(centre, sim, kiosk_settings):
         enrol(core, sim, centre.person_id)
         for photo in (1, 2, 3):
             state = identify(core, sim, STRANGER, photo)
-            assert state.status == "not_recognised", photo
+            assert state.status in ("not_recognised", "staff_called"), photo
+            assert state.hint_key == "idle.error.not_recognised"
             assert core.person is None
             core.cancel_identification()
     finally:
@@ -118,7 +130,7 @@ def test_inactivity_returns_to_idle_and_clears_the_person(centre, sim, kiosk_set
     core = start_core(kiosk_settings.model_copy(update={"idle_timeout_s": 1.0}))
     try:
         enrol(core, sim, centre.person_id)
-        assert identify(core, sim, PERSON, 5).status == "identified"
+        assert identify(core, sim).status == "identified"
         assert core.person is not None and not core.session_timed_out()
         assert not core.staff_mode  # identifying a person closed staff mode
         wait_for(core.session_timed_out, 5, "the inactivity timeout")
@@ -174,9 +186,10 @@ def test_claimed_identity_by_number_or_card_is_checked_one_to_one(centre, sim, k
         # The right number, but a stand-in's face: refused.
         core.claim_identity(make_id_number(7))
         sim.show(STRANGER, 2)
-        state = wait_for(lambda: core.identity_state().status in ("identified", "not_recognised")
+        state = wait_for(lambda: core.identity_state().status in DONE
                          and core.identity_state(), 30, "a 1:1 result")
         assert state.status == "not_recognised" and core.person is None
+        assert state.hint_key == "idle.error.not_recognised_claimed"
         # The card on the reader and the person's own face: accepted.
         card_dir = sim.root / "card"
         card_dir.mkdir(exist_ok=True)
@@ -184,10 +197,10 @@ def test_claimed_identity_by_number_or_card_is_checked_one_to_one(centre, sim, k
                                                          make_id_number(7)}), encoding="utf-8")
         core.cancel_identification()
         assert core.poll_id_card()
-        sim.show(PERSON, 5)
-        state = wait_for(lambda: core.identity_state().status == "identified"
-                         and core.identity_state(), 30, "identification by card")
-        assert state.person_id == centre.person_id
+        sim.show_person()
+        state = wait_for(lambda: core.identity_state().status in DONE
+                         and core.identity_state(), 60, "identification by card")
+        assert state.status == "identified" and state.person_id == centre.person_id
     finally:
         core.stop()
 
@@ -200,13 +213,48 @@ def test_stand_in_is_recorded_and_staff_called_after_three_attempts(centre, sim,
         enrol(core, sim, centre.person_id)
         core.begin_identification()
         sim.show(STRANGER, 1)
-        state = wait_for(lambda: core.identity_state().message_key == "idle.error.staff_called"
+        state = wait_for(lambda: core.identity_state().status == "staff_called"
                          and core.identity_state(), 60, "the third failed attempt")
-        assert state.status == "not_recognised" and core.person is None
+        assert core.person is None
         assert core.tr(state.message_key).startswith("多次未能识别")
         kinds = [item.kind for item in outbox.pending(core.store)] or ["delivered"]
         failures = wait_for(lambda: centre.console.verifications(), 30, "failures on the console")
         assert [f["reason"] for f in failures] == ["face_mismatch"] * 3, kinds
-        assert [c["screen"] for c in centre.console.open_staff_calls()] == ["idle"]
+        assert [c["screen"] for c in centre.console.open_staff_calls()] == ["identify"]
+    finally:
+        core.stop()
+
+
+def test_photo_of_the_person_fails_liveness(centre, sim, kiosk_settings):
+    """The enrolled person's face on a held-up picture matches, but cannot blink on request."""
+    core = start_core(kiosk_settings)
+    try:
+        enrol(core, sim, centre.person_id)
+        core.begin_identification()
+        sim.show_photo_of_person()
+        state = wait_for(lambda: core.identity_state().status in DONE and core.identity_state(),
+                         60, "a liveness verdict")
+        assert state.status == "not_recognised" and core.person is None, state
+        assert state.hint_key.startswith("liveness.failed."), state
+        failures = wait_for(lambda: centre.console.verifications(), 30, "the failure on the console")
+        assert failures[0]["reason"] == "liveness_failed"
+    finally:
+        core.stop()
+
+
+def test_the_right_face_with_someone_elses_voice_is_refused(centre, sim, kiosk_settings):
+    """A stand-in speaking for the person (here: another speaker's recordings) is caught by
+    the voice even though the face and the liveness pass; no check-in can be made."""
+    core = start_core(kiosk_settings)
+    try:
+        enrol(core, sim, centre.person_id)
+        sim.speak_as(OTHER_VOICE)
+        state = identify(core, sim)
+        assert state.status == "not_recognised" and core.person is None, state
+        assert state.hint_key == "voice.mismatch", state
+        failures = wait_for(lambda: centre.console.verifications(), 30, "the failure on the console")
+        assert failures[0]["reason"] == "voice_mismatch"
+        with pytest.raises(FlowError):
+            core.check_in()
     finally:
         core.stop()

@@ -97,3 +97,17 @@ def test_enrolment_templates_use_both_views(shared_data):
     assert all(np.allclose(t, e) for t, e in zip(templates, expected))
     plain_only = FaceEngine(enrol_flip=False).enrol(frames)
     assert all(np.allclose(t, default.observe(f).encoding) for t, f in zip(plain_only, frames))
+
+
+def test_public_names_stay_importable_from_kiosk_face():
+    """The split into face_index/face_quality/face_tracker keeps `kiosk.face` the entry point."""
+    import kiosk.face as face
+    from kiosk import face_index
+
+    for name in ("FaceEngine", "FaceIndex", "FaceObservation", "IdentifyResult", "EnrolmentError",
+                 "_DLIB_LOCK", "_LIBRARY", "Box", "_choose_face", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN",
+                 "DEFAULT_IDENTIFY_RATIO", "DEFAULT_VERIFY_RATIO", "DEFAULT_VERIFY_DISTANCE",
+                 "DEFAULT_COHORT_K", "DEFAULT_COHORT_FRACTION", "MIN_COHORT", "SMALL_ROSTER_THRESHOLD"):
+        assert hasattr(face, name), name
+    assert face.FaceIndex is face_index.FaceIndex
+    assert face.DEFAULT_VERIFY_RATIO == face_index.DEFAULT_VERIFY_RATIO

@@ -140,3 +140,130 @@ def test_identify_needs_ratio_threshold_and_margin_with_a_cohort():
     crowded["p0"] = roster["p0"]
     result = FaceIndex(crowded, threshold=0.4, margin=0.0, identify_ratio=0.62).identify([probe])
     assert result.best_candidate == "p0" and result.reason == "no_match" and result.ratio > 0.62
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+def reference(index: FaceIndex, roster: dict, probes: list, claimed=None, exclude=()) -> dict:
+    """The rules computed the plain way: Python loops, float64, a full sort (no shortcuts)."""
+    people = list(roster)
+    fused = [float(np.mean([np.linalg.norm(p - np.mean(roster[w], axis=0)) for p in probes]))
+             for w in people]
+
+    def ratio_of(position, skip=()):
+        others = sorted(d for j, d in enumerate(fused) if j != position and j not in skip)
+        if index.cohort_k <= 0 or len(others) < index.min_cohort:
+            return None, 0
+        k = min(len(others), max(index.cohort_k, int(round(index.cohort_fraction * len(others)))))
+        return fused[position] / float(np.mean(others[:k])), len(others)
+
+    if claimed is not None:
+        position = people.index(claimed)
+        skip = {people.index(w) for w in exclude if w != claimed}
+        ratio, size = ratio_of(position, skip)
+        ok = fused[position] <= index.verify_distance if ratio is None else ratio <= index.verify_ratio
+        return {"reason": "matched" if ok else "no_match", "person_id": claimed if ok else None,
+                "distance": fused[position], "ratio": ratio, "cohort_size": size}
+    order = sorted(range(len(people)), key=lambda j: (fused[j], j))
+    best, distance = order[0], fused[order[0]]
+    runner_up = fused[order[1]] if len(order) > 1 else None
+    ratio, size = ratio_of(best)
+    strict = min(index.threshold, index.small_roster_threshold)
+    accepted = distance <= strict or (
+        ratio is not None and distance <= index.threshold and ratio <= index.identify_ratio)
+    if not accepted:
+        reason = "no_match"
+    elif runner_up is not None and runner_up - distance < index.margin:
+        reason = "ambiguous"
+    else:
+        reason = "matched"
+    return {"reason": reason, "person_id": people[best] if reason == "matched" else None,
+            "best_candidate": people[best], "distance": distance, "runner_up_distance": runner_up,
+            "ratio": ratio, "cohort_size": size}
+
+
+def same_as_reference(result, expected: dict) -> None:
+    """Decisions identical; figures equal up to float32 rounding of the cohort mean."""
+    for key, value in expected.items():
+        got = getattr(result, key)
+        if isinstance(value, float):
+            assert got == pytest.approx(value, rel=1e-5, abs=1e-9), key
+        else:
+            assert got == value, key
+
+
+def dlib_like_roster(n: int, seed: int) -> dict[str, list[np.ndarray]]:
+    """n people with 1-3 templates each, vectors of dlib's scale (norm about 1.5), in
+    clusters so that some people are close look-alikes."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=0.13, size=(max(1, n // 10), 128))
+    roster = {}
+    for i in range(n):
+        person = centres[i % len(centres)] + rng.normal(scale=0.05, size=128)
+        roster[f"p{i}"] = [person + rng.normal(scale=0.03, size=128) for _ in range(rng.integers(1, 4))]
+    return roster
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_fast_search_gives_the_plain_computations_decisions(monkeypatch, split):
+    """identify/verify (float32 scan, float64 re-ranking) against `reference` on a 400-person
+    roster: genuine probes at several distances, look-alikes, unenrolled faces, fused frames."""
+    if split:  # exercise the two-thread scan on a small roster
+        monkeypatch.setattr("kiosk.face_index._SPLIT_FROM", 50)
+    roster = dlib_like_roster(400, seed=3)
+    index = FaceIndex(roster)
+    rng = np.random.default_rng(4)
+    names = list(roster)
+    outcomes = set()
+    for trial in range(60):
+        who = names[rng.integers(len(names))]
+        centre = np.mean(roster[who], axis=0)
+        spread = [0.02, 0.1, 0.2, 0.3, 0.45][trial % 5]
+        frames = [centre + rng.normal(scale=spread / np.sqrt(128), size=128)
+                  for _ in range(1 + trial % 3)]
+        if trial % 7 == 0:  # somebody not enrolled
+            frames = [rng.normal(scale=0.13, size=128)]
+        result = index.identify(frames)
+        same_as_reference(result, reference(index, roster, frames))
+        outcomes.add(result.reason)
+        claimed = who if trial % 2 else names[rng.integers(len(names))]
+        exclude = [names[j] for j in rng.integers(len(names), size=trial % 4)]
+        check = index.verify(claimed, frames, exclude=exclude)
+        same_as_reference(check, reference(index, roster, frames, claimed, exclude))
+        outcomes.add("verify_" + check.reason)
+    assert {"matched", "no_match", "verify_matched", "verify_no_match"} <= outcomes
+
+
+def test_fast_search_decides_exactly_on_the_threshold(monkeypatch):
+    """A ratio threshold a hair (1e-12) above a probe's figure: the plain rule accepts, and so
+    must the fast path, whose float32 cohort mean (~1e-7 off) could fall either side; it
+    hands such calls to the float64 computation."""
+    roster = dlib_like_roster(300, seed=5)
+    rng = np.random.default_rng(6)
+    frames = [np.mean(roster["p7"], axis=0) + rng.normal(scale=0.01, size=128)]
+    probe_index = FaceIndex(roster)
+    exact_calls = []
+    original = FaceIndex._identify_exact
+    monkeypatch.setattr(FaceIndex, "_identify_exact",
+                        lambda self, probes: exact_calls.append(1) or original(self, probes))
+    for hair in (1.0 + 1e-12, 1.0 - 1e-12):
+        line = reference(probe_index, roster, frames)["ratio"] * hair
+        index = FaceIndex(roster, identify_ratio=line, small_roster_threshold=0.0)
+        expected = reference(index, roster, frames)
+        assert expected["reason"] == ("matched" if hair > 1 else "no_match")
+        same_as_reference(index.identify(frames), expected)
+        line = reference(probe_index, roster, frames, "p7")["ratio"] * hair
+        assert FaceIndex(roster, verify_ratio=line).verify("p7", frames).matched == (hair > 1)
+    assert len(exact_calls) == 2  # both identify calls went the exact way
+
+
+def test_identify_handles_duplicate_people():
+    """Two people with the same template: a tie broken by roster order, reported ambiguous."""
+    roster = dlib_like_roster(100, seed=8)
+    roster["twin"] = list(roster["p5"])
+    index = FaceIndex(roster)
+    frames = [np.mean(roster["p5"], axis=0)]
+    result = index.identify(frames)
+    same_as_reference(result, reference(index, roster, frames))
+    assert result.reason == "ambiguous" and result.best_candidate == "p5"

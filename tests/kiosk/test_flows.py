@@ -118,16 +118,19 @@ def test_face_enrolment_needs_two_templates(store, clock):
     assert outbox.has_pending(store, "face_enrolment", 7)
 
 
-@pytest.mark.parametrize("samples,key", [
-    (np.zeros(16000 // 2, dtype=np.int16), "enrol.error.voice_too_short"),
-    (np.zeros(16000 * 3, dtype=np.int16), "enrol.error.voice_too_quiet"),
-    (np.full(16000 * 3, 32767, dtype=np.int16), "enrol.error.voice_clipped"),
-])
-def test_unusable_voice_sample_is_refused_with_instruction(store, clock, samples, key):
+def test_voice_enrolment_needs_three_utterances_and_is_sealed(store, clock):
     with pytest.raises(FlowError) as err:
-        enrolment.enrol_voice(store, clock, 7, samples, 16000, b"RIFF")
-    assert err.value.message_key == key
+        enrolment.enrol_voice(store, clock, 7, b"npz", "m", [b"RIFF", b"RIFF"])
+    assert err.value.message_key == "voice.enrol_more"
     assert outbox.depth(store) == 0
+    enrolment.enrol_voice(store, clock, 7, b"template-bytes", "model-1", [b"RIFF"] * 3)
+    assert outbox.has_pending(store, "voice_enrolment", 7)
+    from kiosk.roster import voice_template_bytes
+    from kiosk.store.models import VoiceTemplate
+
+    assert voice_template_bytes(store, 7) == b"template-bytes"
+    with store.session() as s:
+        assert b"template-bytes" not in s.get(VoiceTemplate, 7).blob  # sealed at rest
 
 
 def test_a_damaged_lesson_file_is_refused_and_removed(store, tmp_path):

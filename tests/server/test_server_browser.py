@@ -144,6 +144,31 @@ def test_a_day_at_the_console(browser_page, tmp_path, video_file):
         expect(page.get_by_text("已处理终端“大厅一号机”的呼叫。")).to_be_visible()
         expect(calls).to_have_count(1)
         _shot(page, "12b-dashboard-call-resolved")
+        assert [r["status"] for r in terminal.post_events(
+            event("verification_failure", person_id, reason="liveness_failed", attempt=1,
+                  claimed=True, stage="liveness", liveness_reason="static_image",
+                  challenges=["blink", "turn_left"], face_encoding=[0.1] * 128,
+                  snapshot_jpeg_b64=b64(jpeg_bytes(320, 240))),
+            event("verification_failure", person_id, reason="face_mismatch", attempt=2,
+                  claimed=True, stage="face", face_distance=0.58, face_ratio=1.12,
+                  face_encoding=[0.2] * 128, snapshot_jpeg_b64=b64(jpeg_bytes(320, 240))),
+        ).json()["results"]] == ["stored", "stored"]
+        page.goto(base_url + "/console/verifications")
+        rows = page.locator("#open-verifications tbody tr")
+        expect(rows).to_have_count(2)
+        spoof = page.locator('tr[data-reason="liveness_failed"]')
+        expect(spoof.get_by_role("note")).to_contain_text("疑似假冒")
+        expect(spoof.get_by_label("加入此人的人脸参考")).to_have_count(0)
+        _shot(page, "12c-verifications")
+        mismatch = page.locator('tr[data-reason="face_mismatch"]')
+        mismatch.get_by_label("加入此人的人脸参考").check()
+        mismatch.get_by_role("button", name="确认为本人").click()
+        expect(page.get_by_text("人脸样本已加入其比对底库")).to_be_visible()
+        expect(rows).to_have_count(1)
+        _shot(page, "12d-verifications-reviewed")
+        faces = terminal.get("/terminal/roster").json()["persons"][0]["face_templates"]
+        assert faces == [[0.2] * 128]
+
         page.goto(base_url + "/console/staff")
         _shot(page, "13-staff")
 
@@ -151,6 +176,15 @@ def test_a_day_at_the_console(browser_page, tmp_path, video_file):
         expect(page.get_by_role("heading", name="Staff accounts")).to_be_visible()
         page.goto(base_url + "/console/persons")
         _shot(page, "14-persons-english")
+        page.get_by_text("Remove…").click()
+        page.get_by_label("Reason (e.g. supervision ended)").fill("Supervision ended")
+        page.get_by_label("I confirm deleting all of this person's biometric data").check()
+        _shot(page, "15-person-remove")
+        page.get_by_role("button", name="Remove and delete biometric data").click()
+        expect(page.get_by_text("Removed “张三”")).to_be_visible()
+        expect(page.locator("#persons tbody tr")).to_have_attribute("data-removed", "yes")
+        _shot(page, "16-person-removed")
+        assert terminal.get("/terminal/roster").json()["persons"] == []
     finally:
         stop()
         shutil.rmtree(tmp_path / "data", ignore_errors=True)

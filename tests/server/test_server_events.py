@@ -223,16 +223,19 @@ def test_file_txn_nested_undoes_only_the_failed_block(tmp_path):
     assert storage.resolve("voice/1/old.wav").read_bytes() == b"old"  # still referenced
 
 
-def test_face_and_voice_enrolment_show_in_roster_and_console(world):
+def test_face_and_older_voice_enrolment_show_in_roster_and_console(world):
+    """The older voice form (one recording, no template) is still stored, as evidence;
+    without a template the person has no voice to verify against."""
     templates = [[i / 1000 for i in range(128)], [0.5] * 128]
     answer = world.terminal.post_events(
         event("face_enrolment", world.person_a, templates=[[0.0] * 128]),
         event("face_enrolment", world.person_a, templates=templates),
         event("voice_enrolment", world.person_a, wav_b64=b64(wav_bytes()), seconds=0.5))
-    assert answer.status_code == 200
+    assert [r["status"] for r in answer.json()["results"]] == ["stored"] * 3
     person = world.terminal.get("/terminal/roster").json()["persons"][0]
     assert person["face_templates"] == templates  # the second enrolment replaced the first
-    assert person["has_voice"] is True
+    assert (person["has_voice"], person["voice_template"], person["voice_model"]) == (
+        False, None, "")
     assert _count(world.server.database_url, FaceTemplate) == 2
 
     world.terminal.post_events(
@@ -242,7 +245,7 @@ def test_face_and_voice_enrolment_show_in_roster_and_console(world):
     assert [v.read_bytes() for v in voices] == [wav_bytes(0.7)]
 
     row = next(p for p in world.admin.persons() if p["id"] == str(world.person_a))
-    assert (row["faces"], row["voice"]) == ("2", "yes")
+    assert (row["faces"], row["voice"]) == ("2", "recording")
 
 
 def test_a_leave_key_is_the_leave_request_events_key(world):

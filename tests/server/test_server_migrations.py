@@ -122,3 +122,72 @@ def test_upgrading_a_database_in_use_keeps_its_rows(database_url):
                 assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
     finally:
         db.dispose()
+
+
+ROWS_0003 = ROWS + [
+    "INSERT INTO staff_users (id, username, password_hash, role, centre_id, active, created_at) "
+    "VALUES (1, 'admin', 'x', 'admin', NULL, :yes, :t)",
+    "INSERT INTO face_templates (id, person_id, encoding_json, created_at, source) "
+    "VALUES (4, 1, '[0.6]', :t, 'staff_confirmed')",
+    "INSERT INTO events (id, terminal_id, idempotency_key, kind, person_id, occurred_at, "
+    "received_at) VALUES (9, 1, 'vf-00000001', 'verification_failure', 1, :t, :t)",
+    "INSERT INTO verification_failures (id, event_id, terminal_id, person_id, reason, claimed, "
+    "face_distance, attempt, occurred_at, face_encoding_json, review_status, reviewed_by, "
+    "review_note) VALUES (5, 9, 1, 1, 'face_mismatch', :yes, 0.61, 2, :t, '[0.6]', "
+    "'confirmed_genuine', 1, '本人')",
+]
+
+
+def test_0004_keeps_templates_and_failures_both_ways(database_url):
+    """0003 with a confirmed template and a reviewed failure, up to head (voice template,
+    removal, evidence added), down to 0003 again: templates and failures unchanged."""
+    at = dt.datetime(2025, 5, 1, 8, 30)
+    db = Database(database_url)
+    failures = ("SELECT id, event_id, person_id, reason, claimed, face_distance, attempt, "
+                "face_encoding_json, review_status, reviewed_by, review_note "
+                "FROM verification_failures")
+    try:
+        _migrate(db, "0003")
+        with db.engine.begin() as connection:
+            for statement in ROWS_0003:
+                connection.execute(text(statement), {"t": at, "yes": True})
+            before = (connection.execute(text(failures)).all(), connection.execute(text(
+                "SELECT id, person_id, encoding_json, source FROM face_templates ORDER BY id")).all())
+        upgrade_to_head(db.engine)
+        with db.engine.begin() as connection:
+            assert connection.execute(text(
+                "SELECT stage, challenges_json, face_ratio FROM verification_failures")).all() == [
+                (None, None, None)]
+            connection.execute(text("UPDATE verification_failures SET stage = 'face', "
+                                    "face_ratio = 1.2, challenges_json = '[\"blink\"]'"))
+            connection.execute(text(
+                "UPDATE face_templates SET verification_failure_id = 5 WHERE id = 4"))
+            connection.execute(text(
+                "INSERT INTO voice_templates (person_id, event_id, blob, model, created_at) "
+                "VALUES (1, 9, :blob, 'ge2e', :t)"), {"blob": b"PK\x03\x04\x00npz", "t": at})
+            connection.execute(text(
+                "INSERT INTO person_removals (person_id, removed_at, removed_by, reason) "
+                "VALUES (1, :t, 1, '解除矫正')"), {"t": at})
+            assert connection.execute(text("SELECT blob FROM voice_templates")).scalar() == \
+                b"PK\x03\x04\x00npz"
+
+        _migrate(db, "0003", down=True)
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {"voice_templates", "person_removals"} & tables
+        assert "stage" not in {c["name"] for c in inspect(db.engine).get_columns(
+            "verification_failures")}
+        assert {i["name"] for i in inspect(db.engine).get_indexes("verification_failures")} >= {
+            "ix_verification_failures_person_id", "ix_verification_failures_review_status",
+            "ix_verification_failures_terminal_id"}
+        with db.engine.begin() as connection:
+            after = (connection.execute(text(failures)).all(), connection.execute(text(
+                "SELECT id, person_id, encoding_json, source FROM face_templates ORDER BY id")).all())
+            assert after == before
+            if db.dialect == "sqlite":
+                assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+        upgrade_to_head(db.engine)
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        db.dispose()

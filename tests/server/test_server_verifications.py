@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from tests.server.central_helpers import TerminalClient, b64, enrol, event, jpeg
 from tests.staff_console import ConsoleError, StaffConsole
 
 REASONS = ["no_face", "poor_quality", "liveness_failed", "face_mismatch", "no_speech",
-           "voice_mismatch", "lipsync_failed"]
+           "voice_mismatch", "lipsync_failed", "voice_not_enrolled"]
 
 
 def _encoding(seed: float) -> list[float]:
@@ -34,6 +35,11 @@ def _failure(person_id: int, reason: str = "face_mismatch", key: str | None = No
                "attempt": 1, "snapshot_jpeg_b64": None, "face_encoding": None}
     payload.update(fields)
     return event("verification_failure", person_id, key=key, **payload)
+
+
+def page_text(html: str) -> str:
+    """The text of a page as staff read it (tags dropped, spaces collapsed)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
 def _results(answer) -> list[tuple[str, str]]:
@@ -75,6 +81,10 @@ def test_failures_of_every_reason_are_stored_and_bad_ones_rejected_alone(world):
                       snapshot_jpeg_b64=b64(jpeg) if n % 2 == 0 else None,
                       face_encoding=_encoding(n) if reason == "face_mismatch" else None)
              for n, reason in enumerate(REASONS)]
+    goods[2]["payload"].update(stage="liveness", liveness_reason="static_image",
+                               challenges=["blink", "turn_left"])
+    goods[6]["payload"].update(stage="voice", voice_reason="match", voice_threshold=0.7,
+                               lipsync_decision="still_mouth", lipsync_r=-0.05, face_ratio=0.8)
     assert _results(world.terminal.post_events(*goods)) == [("stored", "")] * len(REASONS)
     assert _results(world.terminal.post_events(goods[0])) == [("duplicate", "")]
 
@@ -89,6 +99,12 @@ def test_failures_of_every_reason_are_stored_and_bad_ones_rejected_alone(world):
         (_failure(world.person_a, snapshot_jpeg_b64="%%%"), "invalid_event_payload"),
         (_failure(world.person_a, attempt=0), "invalid_event_payload"),
         (_failure(world.person_a, face_distance=-0.5), "invalid_event_payload"),
+        (_failure(world.person_a, stage="ear"), "invalid_event_payload"),
+        (_failure(world.person_a, lipsync_r=1.5), "invalid_event_payload"),
+        (_failure(world.person_a, face_ratio=-1), "invalid_event_payload"),
+        (_failure(world.person_a, liveness_reason="x" * 41), "invalid_event_payload"),
+        (_failure(world.person_a, challenges=["blink\x00"]), "invalid_event_payload"),
+        (_failure(world.person_a, challenges=["blink"] * 11), "invalid_event_payload"),
         (_failure(world.person_a, snapshot_jpeg_b64=b64(jpeg[:3] + bytes(2 * 1024**2))),
          "payload_too_large"),
         (_failure(world.person_b, face_encoding=_encoding(1)), "person_not_found"),
@@ -122,6 +138,13 @@ def test_failures_of_every_reason_are_stored_and_bad_ones_rejected_alone(world):
         assert json.loads(mismatch.face_encoding_json) == _encoding(3)
         assert mismatch.attempt == 4 and mismatch.face_distance == pytest.approx(0.63)
         assert rows["voice_mismatch"].claimed and rows["voice_mismatch"].voice_score == 0.31
+        liveness, lipsync = rows["liveness_failed"], rows["lipsync_failed"]
+        assert (liveness.stage, liveness.liveness_reason, json.loads(liveness.challenges_json)) == (
+            "liveness", "static_image", ["blink", "turn_left"])
+        assert (lipsync.stage, lipsync.voice_reason, lipsync.voice_threshold,
+                lipsync.lipsync_decision, lipsync.lipsync_r, lipsync.face_ratio) == (
+            "voice", "match", 0.7, "still_mouth", -0.05, 0.8)
+        assert mismatch.stage is None and mismatch.challenges_json is None
         assert all(r.review_status == "open" and r.reviewed_at is None
                    for r in session.scalars(select(VerificationFailure)))
         paths = [r.snapshot_path for r in session.scalars(select(VerificationFailure))
@@ -129,6 +152,10 @@ def test_failures_of_every_reason_are_stored_and_bad_ones_rejected_alone(world):
     # Only the stored events left a file: 4 of the goods, one per accepted companion.
     files = sorted((world.server.data_dir / "verification").rglob("*.jpg"))
     assert len(files) == len(paths) == 4 + len(cases)
+    page = page_text(world.admin.get("/console/verifications").text)
+    assert "活体检测：面部始终静止（疑似照片）" in page and "要求的动作：眨眼、向左转头" in page
+    assert "唇音同步：说话时嘴没有动 (r = -0.05)" in page and "停在：声纹与唇音核验" in page
+    assert "声纹得分：0.31 " in page and "声纹得分：—（阈值 0.70）" in page and "未采集声纹" in page
     assert all((world.server.data_dir / p).read_bytes() == jpeg for p in paths)
 
 
@@ -186,14 +213,16 @@ def test_staff_review_failures_of_their_own_centre_only(world):
     assert staff_a.session.get(world.server.base_url + f"/console/verifications/{liveness}"
                                "/snapshot", timeout=5).status_code == 404  # no photo taken
 
-    # Nothing to add for a failure without a person or without a face sample.
-    for failure_id in (anonymous, liveness):
-        with pytest.raises(ConsoleError) as refused:
-            staff_a.review_verification(failure_id, genuine=True)
-        assert refused.value.status == 400 and "只能驳回" in refused.value.message
+    # Nobody to confirm without a person; a liveness failure never becomes a reference.
+    with pytest.raises(ConsoleError) as refused:
+        staff_a.review_verification(anonymous, genuine=True)
+    assert refused.value.status == 400 and "只能驳回" in refused.value.message
+    with pytest.raises(ConsoleError) as refused:
+        staff_a.review_verification(liveness, genuine=True, note="本人", add_reference=True)
+    assert refused.value.status == 400 and "不能加入人脸参考" in refused.value.message
     assert _roster_templates(world.terminal, world.person_a) == enrolled
 
-    staff_a.review_verification(genuine, genuine=True, note="本人，光线较暗")
+    staff_a.review_verification(genuine, genuine=True, note="本人，光线较暗", add_reference=True)
     assert _roster_templates(world.terminal, world.person_a) == enrolled + [sample]
     staff_a.review_verification(anonymous, genuine=False, note="路人误触")
     assert _roster_templates(world.terminal, world.person_a) == enrolled + [sample]
@@ -295,7 +324,7 @@ def test_confirmed_samples_make_room_but_never_displace_enrolment(world):
         world.terminal.post_events(dict(_failure(world.person_a, face_encoding=sample),
                                         occurred_at=f"2025-06-01T0{n}:00:00+00:00"))
     for v in sorted(world.admin.verifications(), key=lambda v: v["id"]):
-        world.admin.review_verification(v["id"], genuine=True)
+        world.admin.review_verification(v["id"], genuine=True, add_reference=True)
     # At most 10: the 8 enrolment templates stay, the newest confirmed samples fill the rest.
     assert _roster_templates(world.terminal, world.person_a) == enrolled + samples[2:]
 
@@ -304,5 +333,5 @@ def test_confirmed_samples_make_room_but_never_displace_enrolment(world):
     world.terminal.post_events(event("face_enrolment", world.person_a, templates=many))
     world.terminal.post_events(_failure(world.person_a, face_encoding=samples[0]))
     [latest] = [v for v in world.admin.verifications() if v["status"] == "open"]
-    world.admin.review_verification(latest["id"], genuine=True)
+    world.admin.review_verification(latest["id"], genuine=True, add_reference=True)
     assert _roster_templates(world.terminal, world.person_a) == many + [samples[0]]

@@ -5,9 +5,14 @@ later keeps the UI tests independent of the server. It is NOT the product: no id
 check, no database. Behaviour is configured by the settings dict of the scenario:
 
   camera_dir   folder of images; the newest image is the camera frame. Missing folder:
-               camera unavailable; empty: nobody there. An image whose file stem is a key
-               of `people` is recognised as that person after `recognise_seconds`.
-  people       {"stem": {"id": "p1", "display_name": "张*三", "case_type": "probation"}}
+               camera unavailable; empty: nobody there. The identity check follows the
+               image's file stem through a scripted timeline (tests/ui/fake_identity.py):
+               hint, liveness, voice, identified for a stem that is a key of `people`.
+  people       {"stem": {"id": 1, "display_name": "张*三", "case_type": "probation",
+               "id_number": "...", "fail": "voice"}} (id_number and fail optional)
+  hints, identity_timing, max_attempts   see tests/ui/fake_identity.py
+  card_file    a file holding an ID number: a card on the reader while it exists
+  record_seconds, voice_sample_errors    voice enrolment recordings (see below)
   staff_pin    PIN accepted by check_staff_pin (default "2468")
   timeout_seconds   inactivity timeout of a session (default 120)
   work_dir     where prepared lesson videos are written
@@ -25,6 +30,7 @@ import cv2
 import numpy as np
 
 from kiosk.errors import FlowError
+from tests.ui.fake_identity import FakeWatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVINCES = [("北京市", "Beijing"), ("天津市", "Tianjin"), ("河北省", "Hebei"), ("山西省", "Shanxi"),
@@ -36,6 +42,8 @@ PROVINCES = [("北京市", "Beijing"), ("天津市", "Tianjin"), ("河北省", "
 REASONS = [("medical", "就医", "Medical care"), ("family", "探亲", "Visit family"),
            ("work", "务工", "Work"), ("funeral", "奔丧", "Funeral"), ("study", "就学", "Study"),
            ("other", "其他正当理由", "Other legitimate reason")]
+PERSON_FIELDS = ("id", "display_name", "case_type")
+ENROL_PROMPTS = ("4 7 1 9 0 3 8 2", "6 2 9 5 1 7 0 4", "8 0 3 6 2 9 5 1")
 STATUS = {"pending": ("待审批", "Waiting for approval"), "approved": ("已批准", "Approved"),
           "rejected": ("未批准", "Not approved"), "closed": ("已销假", "Returned"),
           "queued": ("待发送", "Waiting to send")}
@@ -60,9 +68,9 @@ class FakeCore:
         self.person = None
         self._catalogue = self._load_catalogue()
         self._last_activity = time.monotonic()
-        self._identifying = False
-        self._seen_since = None
         self._lock = threading.Lock()
+        self._watcher = FakeWatcher(self.settings, self._log)
+        self._prompts = self._samples = 0
         today = date.today()
         self._leaves = [
             _Leave("L1", "江苏省", today - timedelta(days=3), today, "approved"),
@@ -73,17 +81,8 @@ class FakeCore:
 
     # --- plumbing ---------------------------------------------------------------
     def _load_catalogue(self):
-        texts = {lang: {} for lang in ("zh_CN", "en")}
-        needed = ROOT / "screens" / "NEEDED_KEYS.json"
-        if needed.exists():
-            for key, by_lang in json.loads(needed.read_text("utf-8")).items():
-                for lang, text in by_lang.items():
-                    texts[lang][key] = text
-        for lang in texts:  # the lead's catalogues win where they exist
-            path = ROOT / "kiosk" / "locale" / f"{lang}.json"
-            if path.exists():
-                texts[lang].update(json.loads(path.read_text("utf-8")))
-        return texts
+        return {lang: json.loads((ROOT / "kiosk" / "locale" / f"{lang}.json").read_text("utf-8"))
+                for lang in ("zh_CN", "en")}
 
     def _log(self, call, **kw):
         path = self.settings.get("log_file")
@@ -119,31 +118,55 @@ class FakeCore:
     def camera_frame(self):
         return self._camera_image()[1]
 
+    def _camera_stem(self):
+        path, frame = self._camera_image()
+        return (path.stem if path is not None else None), frame
+
     def begin_identification(self):
-        self._identifying, self._seen_since = True, None
+        self._log("begin_identification")
+        self.end_session()
+        self._watcher.begin()
 
     def cancel_identification(self):
-        self._identifying = False
+        self._log("cancel_identification")
+        self._watcher.cancel()
+
+    def claim_identity(self, id_number):
+        """1:1 from now on, like the real core: FlowError for a bad or unknown number."""
+        from server_api.names import id_number_checksum_ok
+
+        number = id_number.strip().upper()
+        if not id_number_checksum_ok(number):
+            raise FlowError("identity.error.id_number_invalid")
+        key = next((k for k, p in self.settings.get("people", {}).items()
+                    if p.get("id_number") == number), None)
+        if key is None:
+            raise FlowError("identity.error.id_number_unknown")
+        self._log("claim_identity", person=self.settings["people"][key]["id"])
+        self.end_session()
+        self._watcher.begin(claimed=key)
+
+    def _poll_card(self):
+        """A file `card_file` holding an ID number stands for a card on the reader."""
+        card = self.settings.get("card_file")
+        if (not card or not Path(card).is_file() or not self._watcher.active
+                or self._watcher.claimed is not None):
+            return
+        try:
+            self.claim_identity(Path(card).read_text("utf-8"))
+        except FlowError as exc:
+            self._log("card_refused", key=exc.message_key)
 
     def identity_state(self):
-        path, frame = self._camera_image()
-        if frame is None:
-            return SimpleNamespace(status="camera_unavailable", person=None, message_key="idle.error.camera")
-        if path is None or not self._identifying:
-            self._seen_since = None
-            return SimpleNamespace(status="waiting", person=None, message_key="idle.prompt.step_up")
-        self._seen_since = self._seen_since or time.monotonic()
-        if time.monotonic() - self._seen_since < float(self.settings.get("recognise_seconds", 1.5)):
-            return SimpleNamespace(status="looking", person=None, message_key="idle.prompt.hold_still")
-        known = self.settings.get("people", {}).get(path.stem)
-        if known is None:
-            return SimpleNamespace(status="not_recognised", person=None, message_key="idle.error.not_recognised")
-        if self.person is None:
-            self.person = SimpleNamespace(**known)
-            self._identifying = False
+        self._poll_card()
+        stem, frame = self._camera_stem()
+        state = self._watcher.state(stem, frame)
+        if state.status == "identified" and self.person is None:
+            known = next(p for p in self.settings["people"].values() if p["id"] == state.person_id)
+            self.person = SimpleNamespace(**{k: known[k] for k in PERSON_FIELDS})
             self.note_activity()
             self._log("identified", person=known["id"])
-        return SimpleNamespace(status="identified", person=self.person, message_key="idle.prompt.identified")
+        return state
 
     # --- session -----------------------------------------------------------------
     def note_activity(self): self._last_activity = time.monotonic()
@@ -154,7 +177,7 @@ class FakeCore:
 
     def end_session(self):
         self._log("end_session")
-        self.person, self._identifying = None, False
+        self.person = None
 
     # --- flows -------------------------------------------------------------------
     def check_in(self):
@@ -217,7 +240,8 @@ class FakeCore:
     def check_staff_pin(self, pin): return pin == str(self.settings.get("staff_pin", "2468"))
 
     def roster(self):
-        return [SimpleNamespace(**p) for p in self.settings.get("people", {}).values()]
+        return [SimpleNamespace(**{k: p[k] for k in PERSON_FIELDS})
+                for p in self.settings.get("people", {}).values()]
 
     def capture_enrolment_frames(self, count=5):
         time.sleep(1.0)
@@ -230,12 +254,26 @@ class FakeCore:
         self._log("enrol_face", person=person_id, frames=len(frames))
         return len(frames)
 
-    def record_voice_sample(self, seconds=4.0):
-        time.sleep(seconds)
-        return np.zeros(int(16000 * seconds), np.int16)
+    def voice_enrolment_prompt(self):
+        self._prompts += 1
+        return ENROL_PROMPTS[(self._prompts - 1) % len(ENROL_PROMPTS)]
 
-    def enrol_voice(self, person_id, clip):
-        self._log("enrol_voice", person=person_id, samples=len(clip))
+    def record_voice_sample(self, seconds=4.5):
+        """Sleeps `record_seconds` (default 1.5); `voice_sample_errors[n]`, when set, is
+        the FlowError key of the n-th recording (an unusable clip)."""
+        n, self._samples = self._samples, self._samples + 1
+        time.sleep(float(self.settings.get("record_seconds", 1.5)))
+        errors = self.settings.get("voice_sample_errors", [])
+        if n < len(errors) and errors[n]:
+            raise FlowError(errors[n])
+        self._log("record_voice_sample", seconds=seconds)
+        return SimpleNamespace(samples=np.zeros(int(16000 * seconds), np.int16), sample_rate=16000)
+
+    def enrol_voice(self, person_id, clips):
+        time.sleep(0.8)
+        if len(clips) < 3:
+            raise FlowError("voice.enrol_more")
+        self._log("enrol_voice", person=person_id, clips=len(clips))
 
 
 def _write_video(path: Path, seconds: int = 12, fps: int = 10) -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from server_api.names import id_check_char
 from tests.ui.harness import SCREENSHOTS, describe_failure, run_driver
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
@@ -17,6 +18,28 @@ pytestmark = [pytest.mark.ui, pytest.mark.slow]
 KNOWN_FACE = "Wen_Jiabao/1.jpg"
 UNKNOWN_FACE = "Angelina_Jolie/1.jpg"
 FORBIDDEN = ["罪犯"]
+DIGITS = "3 8 1 5 2 7"  # what FakeCore's voice stage asks to read
+
+
+def _id_number(serial: int) -> str:
+    first17 = f"11010119800101{serial:03d}"
+    return first17 + id_check_char(first17)
+
+
+WEN_ID, LI_ID = _id_number(7), _id_number(8)
+
+
+def bad_number(number: str) -> str:
+    """The same number with a wrong check character (a typing mistake)."""
+    return number[:17] + ("1" if number[17] != "1" else "2")
+
+
+def grouped(number: str) -> str:
+    return f"{number[:6]} {number[6:14]} {number[14:]}"
+
+
+def _type_number(number: str) -> list:
+    return [{"tap": f"idpad.{c}"} for c in number]
 
 
 def _shot(name, **kw):
@@ -34,6 +57,8 @@ def fake_walkthrough(cam: Path, faces: Path) -> list:
         _shot("idle_not_recognised"),
         {"tap": "idle.call_staff"}, {"wait_text": "已呼叫工作人员"}, _shot("call_staff"),
         {"tap": "call_staff.close"}, {"wait_gone": "已呼叫工作人员"},
+        {"clear_dir": str(cam)}, {"tap": "idle.id_number"}, {"wait_screen": "id_number"},
+        _shot("id_number"), {"tap": "nav.back"}, {"wait_screen": "idle"},  # restarts
         *identify, _shot("menu"),
         {"tap": "menu.checkin"}, {"wait_screen": "checkin"}, _shot("checkin"),
         {"tap": "checkin.confirm"}, {"wait_text": "报到成功"}, {"wait_text": "BD20260001"},
@@ -78,9 +103,15 @@ def fake_walkthrough(cam: Path, faces: Path) -> list:
         {"copy": known, "to": str(cam / "wen.jpg")}, {"sleep": 0.5}, _shot("enrol_face"),
         {"tap": "enrol_face.start"}, {"wait_text": "正在拍照"}, _shot("enrol_face_capturing", settle=0.3),
         {"wait_text": "人脸登记成功", "timeout": 15}, _shot("enrol_face_done"),
-        {"tap": "enrol_face.next"}, {"wait_screen": "enrol_voice"}, _shot("enrol_voice"),
-        {"tap": "enrol_voice.start"}, _shot("enrol_voice_recording", settle=1.5),
-        {"wait_text": "声音登记成功", "timeout": 15}, _shot("enrol_voice_done"),
+        {"tap": "enrol_face.next"}, {"wait_screen": "enrol_voice"},
+        {"wait_text": "第 1 句，共 3 句"}, {"wait_text": "4 7 1 9 0 3 8 2"}, _shot("enrol_voice_1of3"),
+        {"tap": "enrol_voice.start"}, _shot("enrol_voice_recording", settle=0.8),
+        {"wait_text": "第 1 句已录好"}, {"wait_text": "第 2 句，共 3 句"}, _shot("enrol_voice_2of3"),
+        {"tap": "enrol_voice.start"}, {"wait_text": "声音太小"}, {"wait_text": "6 2 9 5 1 7 0 4"},
+        {"wait_text": "再试一次"}, _shot("enrol_voice_2of3_too_quiet"),  # the same utterance again
+        {"tap": "enrol_voice.start"}, {"wait_text": "第 3 句，共 3 句"}, _shot("enrol_voice_3of3"),
+        {"tap": "enrol_voice.start"}, {"wait_text": "声音登记成功", "timeout": 15},
+        _shot("enrol_voice_done"),
         {"tap": "enrol_voice.next"}, {"wait_screen": "enrol_done"}, _shot("enrol_done"),
         {"tap": "enrol_done.menu"}, {"wait_screen": "staff_menu"},
         {"clear_dir": str(cam)}, {"tap": "staff_menu.exit"}, {"wait_screen": "idle"},
@@ -95,7 +126,16 @@ def english_tour(cam: Path, faces: Path) -> list:
         {"wait_text": "could not"}, _shot("idle_not_recognised"),
         {"tap": "topbar.call_staff"}, {"wait_text": "Staff have been called"}, _shot("call_staff"),
         {"tap": "call_staff.close"}, {"clear_dir": str(cam)},
-        {"copy": known, "to": str(cam / "wen.jpg")}, {"wait_screen": "menu", "timeout": 15},
+        {"copy": known, "to": str(cam / "far.jpg")}, {"wait_text": "come a little closer"},
+        _shot("idle_hint"), {"clear_dir": str(cam)},
+        {"tap": "idle.id_number"}, {"wait_screen": "id_number"}, *_type_number(bad_number(WEN_ID)),
+        {"tap": "id_number.ok"}, {"wait_text": "not valid"}, _shot("id_number_invalid"),
+        {"tap": "nav.back"}, {"wait_screen": "idle"},
+        {"copy": known, "to": str(cam / "wen.jpg")}, {"wait_screen": "verify", "timeout": 15},
+        {"wait_text": "Step 2 of 3"}, _shot("verify_liveness"),
+        {"wait_text": DIGITS}, {"wait_text": "Please read these digits aloud"}, _shot("verify_voice"),
+        {"wait_text": "Listening"}, _shot("verify_listening", settle=0.8),
+        {"wait_screen": "menu", "timeout": 15},
         {"clear_dir": str(cam)}, {"tap": "menu.checkin"}, {"tap": "checkin.confirm"},
         {"wait_text": "Check-in done"}, _shot("checkin_done"), {"tap": "nav.home"},
         {"tap": "menu.leave_dest"}, {"tap": "leave_dest.4"}, {"wait_screen": "leave_start"},
@@ -114,21 +154,28 @@ def english_tour(cam: Path, faces: Path) -> list:
         {"tap": "staff_menu.enrol"}, {"tap": "roster.0"}, {"wait_screen": "enrol_face"},
         {"copy": known, "to": str(cam / "wen.jpg")}, _shot("enrol_face"),
         {"tap": "enrol_face.start"}, {"wait_text": "Face enrolled", "timeout": 15},
-        {"tap": "enrol_face.next"}, _shot("enrol_voice"), {"tap": "enrol_voice.start"},
-        {"wait_text": "Voice enrolled", "timeout": 15}, {"tap": "enrol_voice.next"},
+        {"tap": "enrol_face.next"}, {"wait_text": "Utterance 1 of 3"}, _shot("enrol_voice_1of3"),
+        {"tap": "enrol_voice.start"}, {"wait_text": "Utterance 2 of 3"}, _shot("enrol_voice_2of3"),
+        {"tap": "enrol_voice.start"}, {"wait_text": "Utterance 3 of 3"},
+        {"tap": "enrol_voice.start"}, {"wait_text": "Voice enrolled", "timeout": 15},
+        _shot("enrol_voice_done"), {"tap": "enrol_voice.next"},
         _shot("enrol_done"), {"clear_dir": str(cam)}, {"tap": "enrol_done.menu"},
         {"tap": "staff_menu.exit"}, {"wait_screen": "idle"},
     ]
 
 
-def fake_scenario(tmp_path: Path, steps: list, shots: Path, timeout_seconds=120) -> dict:
+def fake_scenario(tmp_path: Path, steps: list, shots: Path, timeout_seconds=120, **settings) -> dict:
+    """FakeCore settings; `settings` override (max_attempts, identity_timing...)."""
+    people = {"wen": {"id": 1, "display_name": "温*宝", "case_type": "probation", "id_number": WEN_ID},
+              "li": {"id": 2, "display_name": "李*", "case_type": "parole", "id_number": LI_ID,
+                     "fail": "voice"}}
     return {
         "core_factory": "tests.ui.fake_core:FakeCore",
         "settings_factory": None,
         "settings": {"camera_dir": str(tmp_path / "cam"), "work_dir": str(tmp_path / "work"),
                      "log_file": str(tmp_path / "calls.jsonl"), "timeout_seconds": timeout_seconds,
-                     "people": {"wen": {"id": 1, "display_name": "温*宝", "case_type": "probation"},
-                                "li": {"id": 2, "display_name": "李*", "case_type": "parole"}}},
+                     "people": people, "hints": {"far": "face.hint.closer"},
+                     "max_attempts": 9, **settings},
         "screenshot_dir": str(shots),
         "forbidden_texts": FORBIDDEN,
         "steps": steps,
@@ -148,11 +195,15 @@ def faces(shared_data):
 
 def test_every_screen_with_fake_core(tmp_path, faces):
     shots = SCREENSHOTS / "fake"
-    result = run_driver(fake_scenario(tmp_path, fake_walkthrough(tmp_path / "cam", faces), shots), tmp_path)
+    scenario = fake_scenario(tmp_path, fake_walkthrough(tmp_path / "cam", faces), shots,
+                             voice_sample_errors=[None, "voice.too_quiet"])
+    result = run_driver(scenario, tmp_path)
     assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
     calls = _calls(tmp_path)
     names = [c["call"] for c in calls]
-    assert "check_in" in names and "report_return" in names and "enrol_voice" in names
+    assert "check_in" in names and "report_return" in names
+    assert [c["clips"] for c in calls if c["call"] == "enrol_voice"] == [3]
+    assert names.count("record_voice_sample") == 3  # the too-quiet clip was not kept
     assert any(c["call"] == "call_staff" and c["screen"] == "idle" for c in calls)
     submitted = next(c for c in calls if c["call"] == "submit_leave")
     assert submitted["destination"] == "广东省" and submitted["reason"] == "medical"
@@ -163,21 +214,82 @@ def test_every_screen_with_fake_core(tmp_path, faces):
 
 def test_every_screen_in_english_with_fake_core(tmp_path, faces):
     scenario = fake_scenario(tmp_path, english_tour(tmp_path / "cam", faces),
-                             SCREENSHOTS / "fake-en")
+                             SCREENSHOTS / "fake-en", identity_timing={"step": 1.5, "read": 1.5})
     result = run_driver({**scenario, "language": "en"}, tmp_path)
     assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
+
+
+def identity_check(cam: Path, faces: Path) -> list:
+    """Hint, failures, staff called, ID number (wrong, then right: 1:1), liveness and
+    voice to the menu, then a voice failure back to idle and a cancelled check."""
+    known, unknown = str(faces / KNOWN_FACE), str(faces / UNKNOWN_FACE)
+    wen = grouped(WEN_ID)
+    return [
+        {"wait_screen": "idle"}, {"wait_text": "也可以把身份证放在读卡区"},
+        {"copy": known, "to": str(cam / "far.jpg")},
+        {"wait_text": "请靠近一点"}, _shot("idle_hint"), {"clear_dir": str(cam)},
+        {"copy": unknown, "to": str(cam / "stranger.jpg")}, {"wait_text": "未能识别您的身份"},
+        {"expect_no_text": "也可以"},  # the card line made room for the buttons
+        _shot("idle_not_recognised"),
+        {"tap": "idle.retry"}, {"wait_text": "请站到屏幕前"},  # the core retries by itself
+        {"wait_text": "已为您呼叫工作人员", "timeout": 15}, _shot("idle_staff_called"),
+        {"tap": "idle.retry"}, {"wait_gone": "已为您呼叫工作人员"},  # a new round
+        {"tap": "idle.id_number"}, {"wait_screen": "id_number"}, _shot("id_number_empty"),
+        *_type_number(bad_number(WEN_ID)), {"tap": "id_number.ok"},
+        {"wait_text": "身份证号码不正确"}, {"wait_text": grouped(bad_number(WEN_ID))},
+        _shot("id_number_invalid"),
+        {"tap": "idpad.delete"}, {"tap": f"idpad.{WEN_ID[-1]}"}, {"wait_text": wen},
+        {"tap": "id_number.ok"}, {"wait_screen": "idle"}, {"wait_text": "正在核验 温*宝"},
+        _shot("idle_claimed"),
+        {"wait_text": "人脸与身份证登记的不一致", "timeout": 15}, _shot("idle_claimed_mismatch"),
+        {"clear_dir": str(cam)}, {"copy": known, "to": str(cam / "wen.jpg")},
+        {"wait_screen": "verify", "timeout": 15}, {"wait_text": "温*宝，请按提示完成核验"},
+        {"wait_text": "第 2 步，共 3 步"}, _shot("verify_liveness"),
+        {"wait_text": DIGITS}, {"wait_text": "请大声读出下面的数字"}, _shot("verify_voice"),
+        {"wait_text": "正在听"}, _shot("verify_listening", settle=1.2),
+        {"wait_screen": "menu", "timeout": 15}, {"tap": "menu.exit"}, {"wait_screen": "idle"},
+        {"clear_dir": str(cam)}, {"copy": known, "to": str(cam / "li.jpg")},
+        {"wait_screen": "verify", "timeout": 15}, {"wait_text": DIGITS, "timeout": 15},
+        {"wait_screen": "idle", "timeout": 15}, {"wait_text": "声音核验未通过"},
+        _shot("idle_after_voice_failure"),
+        {"wait_screen": "verify", "timeout": 15}, {"tap": "verify.cancel"},
+        {"wait_screen": "idle"}, {"clear_dir": str(cam)}, {"sleep": 0.5},
+    ]
+
+
+def test_identity_check_screens_with_fake_core(tmp_path, faces):
+    timing = {"hint": 1.5, "hold": 0.5, "step": 2.0, "read": 2.0, "record": 2.5, "retry_after": 3.0}
+    (tmp_path / "cam").mkdir()  # a camera with nobody in front of it
+    scenario = fake_scenario(tmp_path, identity_check(tmp_path / "cam", faces),
+                             SCREENSHOTS / "fake-identity", max_attempts=2, identity_timing=timing)
+    result = run_driver(scenario, tmp_path, timeout=300)
+    assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
+    calls = _calls(tmp_path)
+    names = [c["call"] for c in calls]
+    assert [c["person"] for c in calls if c["call"] in ("claim_identity", "identified")] == [1, 1]
+    failed = [c["key"] for c in calls if c["call"] == "identity_failed"]
+    assert failed[:4] == ["idle.error.not_recognised"] * 2 + ["idle.error.not_recognised_claimed",
+                                                              "voice.mismatch"]
+    # back on idle after li's voice failure: nothing restarted until the cancel
+    after = names[names.index("identified"):]
+    assert after.count("begin_identification") == 2  # menu exit, then the cancel
+    assert after.index("cancel_identification") < len(after) - 1 - after[::-1].index("begin_identification")
+    spoken = [c["key"] for c in calls if c["call"] == "speak"]
+    assert "voice.mismatch" in spoken and "idle.error.staff_called" in spoken
+    assert not [k for k in spoken if k.startswith(("liveness.", "verify.voice"))]  # the core's
 
 
 def test_inactivity_timeout_clears_the_person(tmp_path, faces):
     cam = tmp_path / "cam"
     steps = [{"wait_screen": "idle"}, {"copy": str(faces / KNOWN_FACE), "to": str(cam / "wen.jpg")},
-             {"wait_screen": "menu"}, {"wait_text": "温*宝"}, {"clear_dir": str(cam)},
+             {"wait_screen": "menu", "timeout": 15}, {"wait_text": "温*宝"}, {"clear_dir": str(cam)},
              {"tap": "menu.checkin"}, {"wait_screen": "checkin"},
              {"wait_screen": "idle", "timeout": 10}, {"expect_no_text": "温*宝"}]
     scenario = fake_scenario(tmp_path, steps, tmp_path / "shots", timeout_seconds=2)
     result = run_driver(scenario, tmp_path)
     assert result["ok"], describe_failure(result)
-    assert "end_session" in [c["call"] for c in _calls(tmp_path)]
+    names = [c["call"] for c in _calls(tmp_path)]
+    assert "end_session" in names[names.index("identified"):]
 
 
 def real_core_scenario(tmp_path: Path) -> dict:

@@ -7,13 +7,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "screens"
 LOCALE = ROOT / "kiosk" / "locale"
-KEY_LITERAL = re.compile(r"""["']((?:ui|idle|staff)\.[a-z0-9_.]+)["']""")
+KEY_LITERAL = re.compile(r"""["']((?:ui|idle|staff|verify|identity)\.[a-z0-9_.]+)["']""")
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
 # keys the screens build at run time (f-strings)
 BUILT_KEYS = ([f"ui.weekday.{n}" for n in range(7)]
               + [f"ui.leave.summary_{f}" for f in ("destination", "start", "end", "reason")]
               + ["ui.staff_pin.clear", "ui.staff_pin.delete"])
-NOT_KEYS = {"idle.staff", "idle.retry", "idle.call_staff", "idle.guidance"}  # kiosk_id values
+NOT_KEYS = {"idle.staff", "idle.retry", "idle.call_staff", "idle.guidance", "idle.id_number",
+            "idle.hint", "idle.card_hint", "verify.instruction", "verify.status",
+            "verify.cancel"}  # kiosk_id values
 
 
 def _catalogue(lang):
@@ -34,11 +36,15 @@ def test_every_key_the_screens_use_is_in_both_catalogues():
         assert not missing, (lang, missing)
 
 
-def test_needed_keys_file_matches_the_catalogues():
-    needed = json.loads((SCREENS / "NEEDED_KEYS.json").read_text("utf-8"))
+def test_every_key_the_fake_identity_check_shows_is_in_both_catalogues():
+    from tests.ui.fake_identity import CHALLENGES
+
+    source = (ROOT / "tests" / "ui" / "fake_identity.py").read_text("utf-8")
+    keys = set(re.findall(r"""["']((?:idle|face|liveness|verify|voice)\.[a-z0-9_.]+)["']""", source))
+    keys |= {f"liveness.prompt.{c}" for c in CHALLENGES}
     for lang in ("zh_CN", "en"):
         catalogue = _catalogue(lang)
-        assert {k: v[lang] for k, v in needed.items()} == {k: catalogue.get(k) for k in needed}
+        assert not sorted(k for k in keys if k not in catalogue), lang
 
 
 def _string_constants(path):

@@ -1,8 +1,9 @@
 """A whole visit through the real UI: the Kivy app over the real KioskCore, a central
 server process, real faces in front of the simulated camera, driven by touch only.
 
-Run 1: staff enrol the person's face and voice; a stranger is not recognised; the person
-is identified, checks in, asks for leave and watches a lesson. Staff then approve the
+Run 1: staff enrol the person's face and voice (three utterances); a stranger is not
+recognised; the person is identified (face, a blink when asked, the digits read aloud),
+checks in, asks for leave and watches a lesson. Staff then approve the
 leave in the console. Run 2: the person reports back (销假). Screenshots go to
 test-output/screenshots/kiosk/journey-1/ and journey-2/.
 """
@@ -10,7 +11,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import PERSON, STRANGER
+from tests.e2e.conftest import PERSON_CLIP, STRANGER
 from tests.e2e.test_kiosk_journey import write_lesson_video
 from tests.e2e.waiting import wait_for
 from tests.staff_console import make_id_number
@@ -25,9 +26,19 @@ def _show(sim, identity, *numbers):
     """Steps that put these photos (only) in front of the simulated camera."""
     steps = [{"clear_dir": str(sim.camera)}]
     for n in numbers:
-        steps.append({"copy": str(sim.shared / "faces" / identity / f"{n}.jpg"),
+        steps.append({"copy": str(sim.kiosk_frame(identity, n)),
                       "to": str(sim.camera / f"{identity}_{n}.jpg")})
     return steps
+
+
+def _show_person(sim):
+    """Steps that put the live person (a real talking-head clip) in front of the camera."""
+    return [{"clear_dir": str(sim.camera)},
+            {"copy": str(sim.shared / PERSON_CLIP), "to": str(sim.camera / "person.mp4")}]
+
+
+def _nobody(sim):
+    return [{"clear_dir": str(sim.camera)}]
 
 
 def _scenario(kiosk_settings, name, steps):
@@ -47,18 +58,25 @@ def first_visit(sim, pin):
         {"tap": "idle.staff"}, {"wait_screen": "staff_pin"}, *_pin(pin),
         {"wait_screen": "staff_menu"}, {"tap": "staff_menu.enrol"},
         {"wait_text": MASKED, "timeout": 30}, shot("staff_roster"), {"tap": ROSTER_LABEL},
-        {"wait_screen": "enrol_face"}, *_show(sim, PERSON, 1, 2, 3), {"sleep": 1.5},
+        {"wait_screen": "enrol_face"}, *_show_person(sim), {"sleep": 1.5},
         shot("enrol_face"), {"tap": "enrol_face.start"},
         {"wait_text": "人脸登记成功", "timeout": 60}, shot("enrol_face_done"),
-        {"tap": "enrol_face.next"}, {"wait_screen": "enrol_voice"}, *_show(sim, PERSON),
+        {"tap": "enrol_face.next"}, {"wait_screen": "enrol_voice"}, *_nobody(sim),
+        {"tap": "enrol_voice.start"}, {"wait_text": "第 2 句", "timeout": 30},
+        shot("enrol_voice_2"), {"tap": "enrol_voice.start"}, {"wait_text": "第 3 句", "timeout": 30},
         {"tap": "enrol_voice.start"}, {"wait_text": "声音登记成功", "timeout": 60},
         shot("enrol_voice_done"), {"tap": "enrol_voice.next"}, {"wait_screen": "enrol_done"},
         shot("enrol_done"), {"tap": "enrol_done.menu"}, {"tap": "staff_menu.exit"},
         {"wait_screen": "idle"},
         *_show(sim, STRANGER, 1), {"wait_text": "未能识别", "timeout": 60},
-        shot("idle_not_recognised"),
-        *_show(sim, PERSON, 5), {"wait_screen": "menu", "timeout": 60},
-        {"wait_text": MASKED}, shot("menu"), *_show(sim, PERSON),
+        shot("idle_not_recognised"), *_nobody(sim),
+        # The stranger is offered the ID number pad; going back starts afresh.
+        {"tap": "idle.id_number"}, {"wait_screen": "id_number"}, {"tap": "idpad.1"},
+        {"tap": "idpad.1"}, shot("id_number"), {"tap": "nav.back"}, {"wait_screen": "idle"},
+        *_show_person(sim), {"wait_screen": "verify", "timeout": 60}, shot("verify_liveness"),
+        {"wait_text": "请大声读出下面的数字", "timeout": 30}, shot("verify_voice"),
+        {"wait_screen": "menu", "timeout": 60},
+        {"wait_text": MASKED}, shot("menu"), *_nobody(sim),
         {"tap": "menu.checkin"}, {"tap": "checkin.confirm"}, {"wait_text": "报到成功", "timeout": 20},
         shot("checkin_done"), {"tap": "nav.home"},
         {"tap": "menu.leave_dest"}, {"tap": "上海市"}, {"wait_screen": "leave_start"},
@@ -79,8 +97,8 @@ def first_visit(sim, pin):
 def second_visit(sim):
     shot = lambda name, **kw: {"screenshot": name, **kw}  # noqa: E731
     return [
-        {"wait_screen": "idle", "timeout": 60}, *_show(sim, PERSON, 5),
-        {"wait_screen": "menu", "timeout": 60}, *_show(sim, PERSON),
+        {"wait_screen": "idle", "timeout": 60}, *_show_person(sim),
+        {"wait_screen": "menu", "timeout": 90}, *_nobody(sim),
         {"tap": "menu.leave_status"}, {"wait_text": "已批准", "timeout": 30},
         {"wait_text": "同意，按时销假"}, shot("leave_status_approved"),
         {"tap": "leave_status.0.return"}, {"wait_screen": "leave_return"}, shot("leave_return"),

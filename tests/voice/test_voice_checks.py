@@ -120,3 +120,47 @@ def test_mel_matches_resemblyzer():
     ours, theirs = mel_spectrogram(x), audio.wav_to_mel_spectrogram(x)
     assert ours.shape == theirs.shape
     assert np.abs(ours - theirs).max() <= 1e-5 * theirs.max()
+
+
+def _fake_check(snr_db: float = 10.0, reason: str = "ok") -> voice.AudioCheck:
+    return voice.AudioCheck(reason, 2.5, 2.0 if reason == "ok" else 0.0, -25.0, 0.0, snr_db)
+
+
+def _unit(seed: int, near: np.ndarray | None = None, weight: float = 0.0) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal(256)
+    if near is not None:
+        v = weight * near / np.linalg.norm(near) + (1 - weight) * v / np.linalg.norm(v)
+    return voice.normalise(v)
+
+
+def test_judge_fuses_the_usable_clips_of_an_attempt():
+    engine = VoiceEngine()  # the shipped operating point, no model needed on embeddings
+    template = VoiceEngine.template_from([_unit(1), _unit(1), _unit(1)])
+    near = _unit(2, template.embedding, 0.8)
+    one = engine.judge(template, [(_fake_check(8.0), near)])
+    assert one.utterances == 1 and one.threshold == engine.noisy_threshold and not one.normalised
+    two = engine.judge(template, [(_fake_check(8.0), near), (_fake_check(30.0), _unit(3, template.embedding, 0.8))])
+    assert two.utterances == 2 and two.threshold == engine.fused_noisy_threshold  # lowest SNR decides
+    assert two.margin == pytest.approx(two.score - two.threshold, abs=1e-3)
+    # an unusable clip is left out; none usable: the last clip's reason, not a mismatch
+    mixed = engine.judge(template, [(_fake_check(reason="clipped"), None), (_fake_check(30.0), near)])
+    assert mixed.utterances == 1 and mixed.threshold == engine.threshold and mixed.heard_speech
+    silent = engine.judge(template, [(_fake_check(reason="too_quiet"), None), (_fake_check(reason="no_speech"), None)])
+    assert silent.reason == "no_speech" and silent.score is None and silent.margin is None
+    assert not silent.heard_speech and not silent.accepted
+
+
+def test_snorm_needs_enough_cohort_voices_else_the_cosine():
+    engine = VoiceEngine(scoring="snorm", min_cohort=20)
+    template = VoiceEngine.template_from([_unit(1)] * 3)
+    probe = [(_fake_check(30.0), _unit(2, template.embedding, 0.8))]
+    few = [VoiceEngine.template_from([_unit(100 + k)] * 3) for k in range(5)]
+    many = np.stack([_unit(200 + k) for k in range(30)])
+    small = engine.judge(template, probe, cohort=few)
+    assert not small.normalised and small.cohort_size == 5 and small.threshold == engine.threshold
+    big = engine.judge(template, probe, cohort=many)
+    assert big.normalised and big.cohort_size == 30 and big.threshold == engine.norm_threshold
+    assert big.cosine == small.cosine == small.score
+    # the shipped scoring is the cosine whatever the cohort (see kiosk.voice)
+    plain = VoiceEngine().judge(template, probe, cohort=many)
+    assert not plain.normalised and plain.cohort_size == 30

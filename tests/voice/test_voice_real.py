@@ -35,18 +35,32 @@ def test_enrolled_speaker_is_accepted_and_another_rejected(voice_engine, voice_c
     assert genuine.score > impostor.score + 0.1
 
 
-def test_cohort_normalised_scores(voice_clip, shared_data):
+def test_roster_cohort_per_call(voice_clip, shared_data):
     from kiosk.voice import cohort_from
 
     plain = VoiceEngine()
     speakers = sorted(p.name for p in (shared_data / "voices").iterdir() if p.name.startswith("ls100_"))
     cohort = cohort_from(plain, [voice_clip(s, 1) for s in speakers[:20]])
-    engine = VoiceEngine(cohort=cohort, top_k=10)
+    engine = VoiceEngine(scoring="snorm", min_cohort=20, top_k=10)
     template = engine.enrol([voice_clip("ls_2033", n) for n in (1, 2, 3)])
-    genuine = engine.verify(template, voice_clip("ls_2033", 6), 16000)
-    impostor = engine.verify(template, voice_clip("ls_3080", 6), 16000)
+    genuine = engine.verify(template, voice_clip("ls_2033", 6), 16000, cohort=cohort)
+    impostor = engine.verify(template, voice_clip("ls_3080", 6), 16000, cohort=cohort)
     assert genuine.normalised and genuine.accepted and not impostor.accepted
-    assert genuine.cosine is not None and genuine.threshold == engine.threshold
+    assert genuine.cosine is not None and genuine.threshold == engine.norm_threshold  # a clean clip
+    few = engine.verify(template, voice_clip("ls_2033", 6), 16000, cohort=cohort[:5])
+    assert not few.normalised and few.score == few.cosine == genuine.cosine  # too few voices: cosine
+
+
+def test_two_digit_strings_are_fused(voice_engine, voice_clip):
+    template = voice_engine.enrol([voice_clip("zh_aishell_S0150", n) for n in (1, 2, 3)])
+    silence = np.zeros(3 * 16000, dtype=np.int16)
+    fused = voice_engine.verify_many(template, [voice_clip("zh_aishell_S0150", 7)[:40000],
+                                                (voice_clip("zh_aishell_S0150", 8)[:40000], 16000)])
+    assert fused.utterances == 2 and fused.accepted and fused.threshold <= voice_engine.fused_threshold
+    half = voice_engine.verify_many(template, [silence, voice_clip("zh_aishell_S0150", 8)[:40000]])
+    assert half.utterances == 1 and half.heard_speech
+    nothing = voice_engine.verify_many(template, [silence, silence])
+    assert nothing.reason == "no_speech" and nothing.utterances == 0 and not nothing.accepted
 
 
 def test_warm_up_runs_once(voice_engine):

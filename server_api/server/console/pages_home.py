@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 
 from server_api import contract
 from server_api.server.auth import StaffIdentity, current_staff
+from server_api.server.biometrics import active_persons
 from server_api.server.console.common import (
     SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, person_in_scope,
     redirect, render, scoped,
@@ -47,7 +48,8 @@ def dashboard(request: Request, staff: StaffIdentity = Depends(current_staff)) -
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
         counts = {
-            "persons": _count(session, select(func.count(Person.id)), Person.centre_id, staff),
+            "persons": _count(session, select(func.count(Person.id)).where(active_persons()),
+                              Person.centre_id, staff),
             "pending_leaves": _count(
                 session, select(func.count(Leave.id)).join(Person, Person.id == Leave.person_id)
                 .where(Leave.status == contract.LeaveStatus.pending.value),

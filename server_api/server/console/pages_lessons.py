@@ -18,6 +18,7 @@ from server_api.server.console.common import (
     scoped,
 )
 from server_api.server.media import VideoInfo, probe_video
+from server_api.server.biometrics import active_persons
 from server_api.server.models import Lesson, LessonAssignment, Person
 from server_api.server.storage import StorageError
 from server_api.server.validation import (
@@ -40,7 +41,8 @@ def _lessons_page(request: Request, staff: StaffIdentity, status: int = 200,
         assigned: dict[int, list[Person]] = {}
         for row in assignments:
             assigned.setdefault(row.lesson_id, []).append(row.person)
-        persons = list(session.scalars(scoped(select(Person).order_by(Person.name, Person.id),
+        persons = list(session.scalars(scoped(select(Person).where(active_persons())
+                                              .order_by(Person.name, Person.id),
                                               Person.centre_id, staff)))
     return render(request, "lessons.html", staff, status=status, error=error, title=title,
                   lessons=lessons, assigned=assigned, persons=persons)
@@ -112,7 +114,7 @@ def assign_lesson(request: Request, lesson_id: RowId, person_id: str = Form(""),
             if lesson is None:
                 raise HTTPException(404)
             person = person_in_scope(session, staff, wanted)
-            if person is None:
+            if person is None or person.removed:
                 raise FormError("error.person_unknown")
             exists = session.scalar(select(LessonAssignment.id).where(
                 LessonAssignment.lesson_id == lesson.id, LessonAssignment.person_id == person.id))

@@ -1,23 +1,33 @@
-"""Supervised persons (社区矫正对象): list with enrolment status, and registration."""
+"""Supervised persons (社区矫正对象): list with enrolment status, registration, removal.
+
+Removing a person (supervision ended, registered by mistake) deletes every biometric the
+server holds of them (face templates, voice template, voice recordings, face samples of
+failed checks) and takes them off the terminals' roster; their check-ins and other
+records stay, as the legal record. The person's row stays for those records.
+"""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from starlette.exceptions import HTTPException
 
 from server_api import contract
 from server_api.server.auth import StaffIdentity, current_staff
+from server_api.server.biometrics import erase_biometrics
 from server_api.server.console.common import (
-    audit, centre_in_scope, checked_staff, flash, form_transaction, redirect, render, scoped,
-    visible_centres,
+    RowId, audit, centre_in_scope, checked_staff, flash, form_transaction, person_in_scope,
+    redirect, render, scoped, visible_centres,
 )
-from server_api.server.models import Person
+from server_api.server.models import TEMPLATE_STAFF_CONFIRMED, Person, PersonRemoval
+from server_api.server.storage import FileTxn
 from server_api.server.validation import (
     FormError, check_case_type, check_id_number, optional_text, parse_id, required_text,
 )
 
 router = APIRouter()
+MAX_REMOVAL_REASON = 500
 
 
 def _persons_page(request: Request, staff: StaffIdentity, status: int = 200,
@@ -26,13 +36,16 @@ def _persons_page(request: Request, staff: StaffIdentity, status: int = 200,
     with ctx.db.session() as session:
         stmt = (select(Person).options(selectinload(Person.centre),
                                        selectinload(Person.face_templates),
-                                       selectinload(Person.voice_samples))
+                                       selectinload(Person.voice_samples),
+                                       selectinload(Person.voice_template),
+                                       selectinload(Person.removal))
                 .order_by(Person.centre_id, Person.name, Person.id))
         persons = list(session.scalars(scoped(stmt, Person.centre_id, staff)))
         centres = visible_centres(session, staff)
     return render(request, "persons.html", staff, status=status, error=error, persons=persons,
                   centres=centres, case_types=list(contract.CaseType), values=values or {},
-                  case_type_keys={ct.value: ct.name for ct in contract.CaseType})
+                  case_type_keys={ct.value: ct.name for ct in contract.CaseType},
+                  confirmed_source=TEMPLATE_STAFF_CONFIRMED, max_reason=MAX_REMOVAL_REASON)
 
 
 @router.get("/persons")
@@ -73,3 +86,38 @@ def create_person(request: Request, centre_id: str = Form(""), name: str = Form(
         return _persons_page(request, staff, 400, exc, values)
     flash(request, "notice.person_created", name=name)
     return redirect("/console/persons", created=person.id)
+
+
+@router.post("/persons/{person_id}/remove")
+def remove_person(request: Request, person_id: RowId, reason: str = Form(""),
+                  confirm: str = Form(""),
+                  staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    """Remove a person and erase their biometrics; their records stay (audited)."""
+    ctx = request.app.state.ctx
+    files = FileTxn(ctx.storage)
+    try:
+        reason = required_text(reason, "error.person_remove_reason_required", MAX_REMOVAL_REASON)
+        if confirm != "yes":
+            raise FormError("error.person_remove_confirm")
+        with form_transaction(ctx.db) as session:
+            person = person_in_scope(session, staff, person_id)
+            if person is None:
+                raise HTTPException(404)
+            if person.removed:
+                raise FormError("error.person_already_removed")
+            now = ctx.clock()
+            session.add(PersonRemoval(person_id=person.id, removed_at=now, removed_by=staff.id,
+                                      reason=reason))
+            erased = erase_biometrics(session, files, person)
+            audit(session, staff, now, "person_remove", f"person:{person.id}", erased.detail())
+            name = person.name
+    except FormError as exc:
+        files.rolled_back()
+        return _persons_page(request, staff, 409 if exc.key == "error.person_already_removed"
+                             else 400, exc)
+    except BaseException:
+        files.rolled_back()
+        raise
+    files.committed()  # the recordings go only once the database forgot them
+    flash(request, "notice.person_removed", name=name)
+    return redirect("/console/persons")

@@ -1,12 +1,14 @@
 """Verification failures (身份核验异常): failed identity checks for staff to review.
 
 A genuine person must never be trapped without a human route: every failed check a
-terminal records is listed here, open ones first. Staff may confirm that an attempt was
-the genuine person, which adds its face encoding to the person's templates (so the
-terminals receive it with the next roster sync), or dismiss it. A failure belongs to its
-terminal's centre, also when nobody was proposed; staff of another centre get 404.
-Looking at a failure's snapshot and exporting the list are reads of personal data and
-are written to the audit log.
+terminal records is listed here with its evidence, open ones first. Staff may confirm
+that an attempt was the genuine person and, when the face was seen and nothing suggests
+a spoof, add its face sample to the person's references (the terminals receive it with
+the next roster sync); or dismiss it. A spoof suspect (liveness or lip-sync failed) is
+never added, and confirming it needs a note saying how staff verified the person. A
+failure belongs to its terminal's centre, also when nobody was proposed; staff of
+another centre get 404. Looking at a failure's snapshot and exporting the list are reads
+of personal data and are written to the audit log.
 """
 from __future__ import annotations
 
@@ -21,14 +23,17 @@ from starlette.exceptions import HTTPException
 
 from server_api.names import mask_name
 from server_api.server.auth import StaffIdentity, current_staff
+from server_api.server.biometrics import add_confirmed_template
 from server_api.server.console.common import (
     SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, form_transaction,
     language, redirect, render, scoped,
 )
+from server_api.server.console.evidence import (
+    evidence_items, evidence_text, is_spoof_suspect, reference_refusal,
+)
 from server_api.server.i18n import translator
 from server_api.server.models import (
-    REVIEW_CONFIRMED, REVIEW_DISMISSED, REVIEW_OPEN, TEMPLATE_STAFF_CONFIRMED, FaceTemplate,
-    Terminal, VerificationFailure,
+    REVIEW_CONFIRMED, REVIEW_DISMISSED, REVIEW_OPEN, Person, Terminal, VerificationFailure,
 )
 from server_api.server.validation import FormError, optional_text
 
@@ -36,9 +41,7 @@ router = APIRouter()
 LIST_OPEN = 500
 LIST_REVIEWED = 100
 MAX_NOTE = 1000
-# Templates a person keeps at most: the oldest staff-confirmed ones make room for a new
-# one; enrolment templates are never dropped (and the new one is always kept).
-MAX_FACE_TEMPLATES = 10
+TICKED = ("yes", "on", "1", "true")
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -46,7 +49,8 @@ def _base_query():
     return (select(VerificationFailure)
             .join(Terminal, Terminal.id == VerificationFailure.terminal_id)
             .options(selectinload(VerificationFailure.terminal).selectinload(Terminal.centre),
-                     selectinload(VerificationFailure.person),
+                     selectinload(VerificationFailure.person).selectinload(Person.removal),
+                     selectinload(VerificationFailure.reference),
                      selectinload(VerificationFailure.reviewer)))
 
 
@@ -80,9 +84,11 @@ def _verifications_page(request: Request, staff: StaffIdentity, status: int = 20
             .order_by(VerificationFailure.reviewed_at.desc(), VerificationFailure.id.desc())
             .limit(LIST_REVIEWED), Terminal.centre_id, staff)))
         total_open = open_count(session, staff)
+    t = translator(language(request))
     return render(request, "verifications.html", staff, status=status, error=error,
                   open_failures=open_failures, reviewed=reviewed, total_open=total_open,
-                  max_note=MAX_NOTE)
+                  max_note=MAX_NOTE, evidence_of=lambda f: evidence_items(f, t),
+                  refusal=reference_refusal, spoof_suspect=is_spoof_suspect)
 
 
 @router.get("/verifications")
@@ -90,34 +96,29 @@ def verifications(request: Request, staff: StaffIdentity = Depends(current_staff
     return _verifications_page(request, staff)
 
 
-def add_confirmed_template(session: Session, person_id: int, encoding_json: str,
-                           at) -> tuple[FaceTemplate, list[int]]:
-    """Append a staff-confirmed template; drop the oldest other staff-confirmed ones while
-    the person has more than ``MAX_FACE_TEMPLATES``. Returns (new template, dropped ids)."""
-    template = FaceTemplate(person_id=person_id, encoding_json=encoding_json, created_at=at,
-                            source=TEMPLATE_STAFF_CONFIRMED)
-    session.add(template)
-    session.flush()
-    total = session.scalar(select(func.count(FaceTemplate.id))
-                           .where(FaceTemplate.person_id == person_id))
-    excess = total - MAX_FACE_TEMPLATES
-    dropped: list[int] = []
-    if excess > 0:
-        oldest = session.scalars(
-            select(FaceTemplate).where(FaceTemplate.person_id == person_id,
-                                       FaceTemplate.source == TEMPLATE_STAFF_CONFIRMED,
-                                       FaceTemplate.id != template.id)
-            .order_by(FaceTemplate.created_at, FaceTemplate.id).limit(excess))
-        for old in oldest:
-            dropped.append(old.id)
-            session.delete(old)
-    return template, dropped
+def _check_review(failure: VerificationFailure, genuine: bool, add_reference: bool,
+                  note: str) -> None:
+    """Refuse (FormError) what this review may not do with this failure."""
+    if failure.review_status != REVIEW_OPEN:
+        raise FormError("error.verification_reviewed")
+    if not genuine:
+        return
+    if failure.person_id is None:
+        raise FormError("error.verification_cannot_confirm")
+    if add_reference:
+        refusal = reference_refusal(failure)
+        if refusal:
+            raise FormError(refusal)
+    if is_spoof_suspect(failure) and not note:
+        raise FormError("error.verification_note_required")
 
 
 @router.post("/verifications/{failure_id}/review")
 def review(request: Request, failure_id: RowId, decision: str = Form(""),
-           note: str = Form(""), staff: StaffIdentity = Depends(checked_staff)) -> Response:
-    """Confirm a failure was the genuine person (adds its face sample) or dismiss it.
+           note: str = Form(""), add_reference: str = Form(""),
+           staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    """Confirm a failure was the genuine person (optionally adding its face sample to the
+    person's references) or dismiss it; audited.
 
     Of two staff reviewing at once only the first counts (conditional update); the other
     is told, politely, that it was already reviewed.
@@ -128,12 +129,12 @@ def review(request: Request, failure_id: RowId, decision: str = Form(""),
             raise FormError("error.verification_decision_required")
         note = optional_text(note, MAX_NOTE)
         genuine = decision == "genuine"
+        wants_reference = add_reference.strip().lower() in TICKED
+        if wants_reference and not genuine:
+            raise FormError("error.verification_reference_needs_genuine")
         with form_transaction(ctx.db) as session:
             failure = _failure_in_scope(session, staff, failure_id)
-            if failure.review_status != REVIEW_OPEN:
-                raise FormError("error.verification_reviewed")
-            if genuine and (failure.person_id is None or failure.face_encoding_json is None):
-                raise FormError("error.verification_cannot_confirm")
+            _check_review(failure, genuine, wants_reference, note)
             now = ctx.clock()
             done = session.execute(
                 update(VerificationFailure)
@@ -146,21 +147,27 @@ def review(request: Request, failure_id: RowId, decision: str = Form(""),
                 raise FormError("error.verification_reviewed")
             target = f"verification_failure:{failure.id}"
             person = f"person:{failure.person_id}" if failure.person_id else "person:none"
-            if genuine:
-                template, dropped = add_confirmed_template(
-                    session, failure.person_id, failure.face_encoding_json, now)
-                detail = f"{person} template:{template.id}"
+            if genuine and wants_reference:
+                template, dropped = add_confirmed_template(session, failure, now)
+                detail = f"template:{template.id} {target}"
                 if dropped:
                     detail += " dropped:" + ",".join(str(i) for i in dropped)
-                audit(session, staff, now, "verification_confirm", target, detail)
+                audit(session, staff, now, "face_reference_add", person, detail)
+                audit(session, staff, now, "verification_confirm", target,
+                      f"{person} template:{template.id}")
+            elif genuine:
+                audit(session, staff, now, "verification_confirm", target,
+                      person + (" spoof_suspect" if is_spoof_suspect(failure) else ""))
             else:
                 audit(session, staff, now, "verification_dismiss", target, person)
             terminal_name = failure.terminal.name
     except FormError as exc:
         return _verifications_page(
             request, staff, 409 if exc.key == "error.verification_reviewed" else 400, exc)
-    flash(request, "notice.verification_confirmed" if genuine else "notice.verification_dismissed",
-          terminal=terminal_name)
+    notice = ("notice.verification_dismissed" if not genuine else
+              "notice.verification_confirmed_reference" if wants_reference else
+              "notice.verification_confirmed")
+    flash(request, notice, terminal=terminal_name)
     return redirect("/console/verifications")
 
 
@@ -203,8 +210,8 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
         writer = csv.writer(out)
         writer.writerow([t(f"verifications.csv.{column}") for column in (
             "id", "time", "centre", "terminal", "terminal_id", "person_id", "person", "reason",
-            "reason_code", "mode", "attempt", "face_distance", "voice_score", "status",
-            "reviewed_at", "reviewer", "note")])
+            "reason_code", "mode", "attempt", "face_distance", "voice_score", "evidence",
+            "reference", "status", "reviewed_at", "reviewer", "note")])
         for f in failures:
             writer.writerow([
                 f.id, localtime(f.occurred_at, "%Y-%m-%d %H:%M:%S"),
@@ -216,6 +223,8 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
                 f.attempt,
                 "" if f.face_distance is None else f"{f.face_distance:.4f}",
                 "" if f.voice_score is None else f"{f.voice_score:.4f}",
+                _csv_text(evidence_text(f, t)),
+                t("verifications.reference_added") if f.reference else "",
                 t(f"verification_status.{f.review_status}"),
                 localtime(f.reviewed_at, "%Y-%m-%d %H:%M:%S"),
                 _csv_text(f.reviewer.username) if f.reviewer else "",
