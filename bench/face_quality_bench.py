@@ -172,8 +172,8 @@ def quality_scores(data_dir: str | Path, *, recognition: int = 0, engine: FaceEn
             "expected_rate": None if expected in (None, "info") else round(tally["expected"] / det, 4),
             "hints": {k[5:]: v for k, v in sorted(tally.items()) if k.startswith("hint:")},
             "figures": {k: _spread([f[k] for f in figures[name] if k in f])
-                        for k in ("face_width", "brightness", "highlight", "saturated", "sharpness",
-                                  "yaw", "pitch", "roll")},
+                        for k in ("face_width", "brightness", "highlight", "saturated",
+                                  "sharpness_x", "sharpness_y", "yaw", "pitch", "roll")},
         }
     for clip, frames in _clip_frames(data_dir).items():
         verdicts = [_gate(engine, f) for f in frames]
@@ -231,7 +231,8 @@ def print_quality(scores: dict[str, Any], out=sys.stdout) -> None:
     for failure in scores["clean_failures"]:
         p(f"  clean photo refused: {failure['photo']} ({failure['hint']})")
     for clip, c in scores["clips"].items():
-        p(f"clip {clip}: {c['detected']}/{c['frames']} frames with a face, pass {c['pass_rate']:.1%} {c['hints']}")
+        p(f"clip {clip}: {c['detected']}/{c['frames']} frames with a face, "
+          f"pass {c['pass_rate']:.1%} {c['hints']}")
     for name, r in (scores.get("recognition") or {}).items():
         p(f"genuine distance rise {name:20s} mean {r['mean']:+.3f}  p90 {r['p90']:+.3f}  (n={r['n']})")
 

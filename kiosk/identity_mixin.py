@@ -49,21 +49,13 @@ class IdentityMixin:
         self.watcher = IdentityWatcher(
             self.pump, self._engine, self._face_index, self.settings.identify_frames,
             max_attempts=self.policy.max_attempts, on_failure=self._record_failed_attempt,
-            confirmer=confirmer, describe=self._masked_name, poll_card=self._poll_card,
-            quality_hint=self._quality_hint)
+            confirmer=confirmer, describe=self._masked_name, poll_card=self._poll_card)
         self.watcher.start()
 
     def _wait_speech(self, timeout: float) -> None:
         wait = getattr(self.speaker, "wait_idle", None)
         if wait is not None:
             wait(timeout)
-
-    def _quality_hint(self, frame: np.ndarray, obs: Any) -> str | None:
-        """Tell the person what to fix ("请靠近一点", "请正对屏幕", "光线太暗")."""
-        from kiosk.face_quality import assess
-
-        verdict = assess(frame, obs.box)
-        return None if verdict.ok else verdict.hint
 
     # --- templates -----------------------------------------------------------------
     def _invalidate_index(self) -> None:
