@@ -149,6 +149,8 @@ class KioskCore(IdentityMixin, StaffModeMixin):
         self._score = 0.0
         if self.watcher is not None:
             self.watcher.best_frame = None
+            if self.watcher.state.status == "identified":
+                self.watcher.cancel()  # a finished identification never reopens a session
 
     def _require_person(self) -> PersonView:
         if self.person is None:

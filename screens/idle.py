@@ -37,6 +37,8 @@ CARD_LINE_H = 100
 def show_idle(app, restart: bool = True) -> None:
     """Go to the idle screen. `restart=False` (back from a failed check, or after an ID
     number was accepted) keeps the core's attempt running: its count and its message."""
+    if app.manager.current == "idle":
+        return  # already there: a late poll of the previous screen must not leave a flag
     app.manager.get_screen("idle").restart_on_entry = restart
     app.go("idle")
 

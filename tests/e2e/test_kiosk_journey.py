@@ -44,15 +44,20 @@ def enrol(core: KioskCore, sim, person_id: int) -> None:
 DONE = ("identified", "not_recognised", "staff_called")
 
 
-def identify(core: KioskCore, sim, identity: str | None = None, photo: int = 0):
+def identify(core: KioskCore, sim, identity: str | None = None, photo: int = 0,
+             final: tuple[str, ...] | None = None):
     """Start identification and put someone in front of the camera: the live person when
     `identity` is None, else that LFW photo. Returns the first final state."""
     core.begin_identification()
     if identity is None:
+        # The genuine person: a refused attempt (the policy's FRR, higher on a loaded
+        # machine) is retried by the kiosk itself, as it would be for a real person.
         sim.show_person()
+        final = final or ("identified", "staff_called")
     else:
         sim.show(identity, photo)
-    return wait_for(lambda: core.identity_state().status in DONE and core.identity_state(), 60,
+        final = final or DONE
+    return wait_for(lambda: core.identity_state().status in final and core.identity_state(), 120,
                     "an identification result")
 
 
@@ -249,8 +254,8 @@ def test_the_right_face_with_someone_elses_voice_is_refused(centre, sim, kiosk_s
     try:
         enrol(core, sim, centre.person_id)
         sim.speak_as(OTHER_VOICE)
-        state = identify(core, sim)
-        assert state.status == "not_recognised" and core.person is None, state
+        state = identify(core, sim, final=("identified", "not_recognised", "staff_called"))
+        assert state.status in ("not_recognised", "staff_called") and core.person is None, state
         assert state.hint_key == "voice.mismatch", state
         failures = wait_for(lambda: centre.console.verifications(), 30, "the failure on the console")
         assert failures[0]["reason"] == "voice_mismatch"

@@ -74,7 +74,7 @@ def first_visit(sim, pin):
         {"tap": "idle.id_number"}, {"wait_screen": "id_number"}, {"tap": "idpad.1"},
         {"tap": "idpad.1"}, shot("id_number"), {"tap": "nav.back"}, {"wait_screen": "idle"},
         *_show_person(sim), {"wait_screen": "verify", "timeout": 60}, shot("verify_liveness"),
-        {"wait_text": "请大声读出下面的数字", "timeout": 30}, shot("verify_voice"),
+        {"wait_text": "正在听，请现在读数字", "timeout": 60}, shot("verify_voice"),
         {"wait_screen": "menu", "timeout": 60},
         {"wait_text": MASKED}, shot("menu"), *_nobody(sim),
         {"tap": "menu.checkin"}, {"tap": "checkin.confirm"}, {"wait_text": "报到成功", "timeout": 20},
