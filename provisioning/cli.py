@@ -1,4 +1,10 @@
-"""``kiosk-provision``: make this terminal known to a central server with a one-time token."""
+"""``kiosk-provision``: make this terminal known to a central server with a one-time token.
+
+The terminal makes its own Ed25519 key pair here; only the public key is sent, with the
+token. The private key stays in the kiosk data folder (mode 0600) and signs every later
+request. Provisioning again (``--force``, e.g. after staff revoked the terminal) makes a
+new key pair and needs a new token.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,17 +12,24 @@ import socket
 import sys
 
 from kiosk.settings import KioskSettings
-from provisioning.credentials import TerminalCredentials, load, save
+from provisioning.credentials import TerminalCredentials, key_path_for, load, outdated, save
+from server_api import signing
 from server_api.client import CentralClient, CentralRejected, CentralUnavailable
 
 
 def provision(central_url: str, token: str, settings: KioskSettings, name: str) -> TerminalCredentials:
+    """Make a key pair, enrol its public key with ``token``, store the credentials.
+
+    Nothing is written unless the server accepted the enrolment.
+    """
+    key = signing.generate_private_key()
     client = CentralClient(central_url, timeout=settings.http_timeout_s)
-    answer = client.enrol(token.strip(), name)
-    creds = TerminalCredentials(central_url=central_url.rstrip("/"), terminal_id=answer.terminal_id,
-                                secret=answer.secret, centre_id=answer.centre_id,
-                                centre_name=answer.centre_name)
-    save(settings.credentials_path, creds)
+    answer = client.enrol(token.strip(), name, signing.public_key_pem(key))
+    creds = TerminalCredentials(
+        central_url=central_url.rstrip("/"), terminal_id=answer.terminal_id,
+        centre_id=answer.centre_id, centre_name=answer.centre_name,
+        private_key_path=key_path_for(settings.credentials_path, answer.terminal_id).resolve())
+    save(settings.credentials_path, creds, key)
     return creds
 
 
@@ -27,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--token", required=True, help="one-time enrolment token from the console")
     p.add_argument("--data-dir", help="kiosk data folder (default: data/kiosk or KIOSK_DATA_DIR)")
     p.add_argument("--name", default=socket.gethostname(), help="a name staff will see for this terminal")
-    p.add_argument("--force", action="store_true", help="replace existing credentials")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing credentials (a new key pair; needs a new token)")
     args = p.parse_args(argv)
     settings = KioskSettings(**({"data_dir": args.data_dir} if args.data_dir else {}))
     existing = load(settings.credentials_path)
@@ -36,11 +50,19 @@ def main(argv: list[str] | None = None) -> int:
               f"如需重新注册请加 --force。 / Already provisioned; use --force to replace.",
               file=sys.stderr)
         return 2
+    if outdated(settings.credentials_path):
+        print("旧版凭据（共享密钥）已不再有效，将以新密钥对重新注册。 / "
+              "The old shared-secret credentials are no longer accepted; enrolling with a new key pair.",
+              file=sys.stderr)
     try:
         creds = provision(args.central, args.token, settings, args.name)
     except CentralRejected as exc:
-        print(f"注册被拒绝：令牌无效、已使用或已过期（{exc.code}）。请在管理台重新生成令牌。 / "
-              f"Enrolment refused: the token is invalid, used or expired ({exc.code}).", file=sys.stderr)
+        if exc.code == "enrol_token_invalid":
+            print(f"注册被拒绝：令牌无效、已使用或已过期（{exc.code}）。请在管理台重新生成令牌。 / "
+                  f"Enrolment refused: the token is invalid, used or expired ({exc.code}).",
+                  file=sys.stderr)
+        else:
+            print(f"注册被拒绝（{exc.code}）。 / Enrolment refused: {exc.message}", file=sys.stderr)
         return 1
     except CentralUnavailable as exc:
         print(f"无法连接中心服务器 {args.central}。 / Cannot reach the central server: {exc}",
@@ -48,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"终端已注册 / Terminal provisioned: {creds.terminal_id} @ {creds.centre_name}")
     print(f"凭据保存于 / Credentials stored in {settings.credentials_path}")
+    print(f"私钥（仅存于本机）/ Private key (never leaves this terminal): {creds.private_key_path}")
     return 0
 
 

@@ -20,7 +20,8 @@ for _ in $(seq 1 60); do
 done
 echo "[run] staff console: $URL/console/  (first sign-in: admin, password in data/central/initial-admin-password.txt)"
 
-if [ ! -f data/kiosk/terminal.json ]; then
+# Provision on first run, and again over credentials from before signed requests.
+if ! grep -qs private_key_file data/kiosk/terminal.json; then
   TOKEN=$(kiosk-central issue-token --data-dir data/central --centre "示范社区矫正中心")
   kiosk-provision --central "$URL" --token "$TOKEN" --data-dir data/kiosk --name "demo-kiosk"
 fi

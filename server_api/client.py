@@ -1,15 +1,41 @@
-"""The HTTP client a terminal uses to talk to the central server (``requests``)."""
+"""The HTTP client a terminal uses to talk to the central server (``requests``).
+
+Every request of a provisioned terminal is signed with its Ed25519 key (RFC 9421 HTTP
+Message Signatures, ``requests-http-signature``; the profile is ``server_api.signing``).
+Each attempt is signed afresh, so a retried request never repeats a nonce; a refusal
+as ``signature_expired`` makes the client sign by the server's clock (its ``Date``) and
+try once more, so a terminal with a wrong clock still reaches the server.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import hashlib
+import logging
+import os
+import time
 from pathlib import Path
 from typing import Callable
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from http_message_signatures import MappingKeyResolver
+from requests_http_signature import HTTPSignatureAuth, algorithms
 
 from server_api import contract as c
+from server_api import signing
+
+log = logging.getLogger(__name__)
+
+# Idempotent reads are retried a little (each attempt signed anew); the outbox owns
+# retries of event posts.
+GET_ATTEMPTS = 3
+RETRY_STATUSES = frozenset({502, 503, 504})
+RETRY_BACKOFF_S = 0.2
+# A clock this far from the server's is corrected after a signature_expired refusal.
+CLOCK_CORRECTION_MIN_S = 2.0
+
+PrivateKey = Ed25519PrivateKey | bytes | str | os.PathLike
 
 
 class CentralError(Exception):
@@ -28,34 +54,117 @@ class CentralRejected(CentralError):
         self.status, self.code, self.message = status, code, message
 
 
+class TerminalSignatureAuth(HTTPSignatureAuth):
+    """``requests`` auth that signs each request as the terminal ``terminal_id``.
+
+    ``clock_offset_s`` is added to the local clock for ``created`` (and ``Date``);
+    ``created`` and ``nonce``, when given, replace the clock and the random nonce (for
+    tests that need a stale or repeated signature).
+    """
+
+    def __init__(self, terminal_id: str, private_key: PrivateKey, *, clock_offset_s: float = 0.0,
+                 created: dt.datetime | None = None, nonce: str | None = None) -> None:
+        key = signing.load_private_key(private_key)
+        super().__init__(signature_algorithm=algorithms.ED25519, key_id=terminal_id,
+                         key_resolver=MappingKeyResolver(public_keys={},
+                                                         private_keys={terminal_id: key}),
+                         covered_component_ids=signing.COVERED_COMPONENTS,
+                         label=signing.SIGNATURE_LABEL, use_nonce=True)
+        self.terminal_id = terminal_id
+        self.clock_offset_s = clock_offset_s
+        self.fixed_created = created
+        self.fixed_nonce = nonce
+
+    def __repr__(self) -> str:  # never the key
+        return f"TerminalSignatureAuth({self.terminal_id!r})"
+
+    def get_created(self, request: requests.PreparedRequest) -> dt.datetime:
+        created = self.fixed_created or (dt.datetime.now(dt.timezone.utc)
+                                         + dt.timedelta(seconds=self.clock_offset_s))
+        self.add_date(request, timestamp=int(created.timestamp()))
+        return created
+
+    def get_nonce(self, request: requests.PreparedRequest) -> str | None:
+        return self.fixed_nonce or super().get_nonce(request)
+
+
 def _session() -> requests.Session:
-    s = requests.Session()
-    # Idempotent reads are retried a little; the outbox owns retries of event posts.
-    retry = Retry(total=2, backoff_factor=0.2, allowed_methods=frozenset({"GET"}),
-                  status_forcelist=(502, 503, 504), raise_on_status=False)
-    s.mount("http://", HTTPAdapter(max_retries=retry))
-    s.mount("https://", HTTPAdapter(max_retries=retry))
-    return s
+    return requests.Session()
+
+
+def _server_clock_offset(response: requests.Response) -> float | None:
+    """Seconds the server's clock (its Date header) is ahead of ours, if it says."""
+    try:
+        server_time = email.utils.parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (server_time - dt.datetime.now(dt.timezone.utc)).total_seconds()
+
+
+def _error_code(response: requests.Response) -> str | None:
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 class CentralClient:
-    def __init__(self, base_url: str, terminal_id: str | None = None, secret: str | None = None,
-                 timeout: float = 5.0, session: requests.Session | None = None) -> None:
+    """The central API as one terminal speaks it.
+
+    ``private_key`` is the terminal's Ed25519 key: the path of its PEM file (as the
+    credentials hold it), PEM bytes or text, or a key object. Without ``terminal_id``
+    the client is anonymous (health, enrolment). ``session`` may be shared.
+    """
+
+    def __init__(self, base_url: str, terminal_id: str | None = None,
+                 private_key: PrivateKey | None = None, timeout: float = 5.0,
+                 session: requests.Session | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = session or _session()
-        self._auth = f"{c.AUTH_SCHEME} {terminal_id}:{secret}" if terminal_id else None
+        self.auth: TerminalSignatureAuth | None = None
+        if terminal_id:
+            if private_key is None:
+                raise ValueError("a terminal client needs the terminal's private key")
+            self.auth = TerminalSignatureAuth(terminal_id, private_key)
 
     # --- plumbing --------------------------------------------------------------------
-    def _request(self, method: str, path: str, **kw) -> requests.Response:
-        headers = kw.pop("headers", {})
-        if self._auth:
-            headers["Authorization"] = self._auth
+    def _send(self, method: str, path: str, kw: dict) -> requests.Response:
         try:
-            r = self.http.request(method, self.base_url + path, headers=headers,
-                                  timeout=kw.pop("timeout", self.timeout), **kw)
+            return self.http.request(method, self.base_url + path, auth=self.auth,
+                                     headers=dict(kw.get("headers") or {}),
+                                     timeout=kw.get("timeout", self.timeout),
+                                     **{k: v for k, v in kw.items() if k not in ("headers", "timeout")})
         except requests.RequestException as exc:
             raise CentralUnavailable(str(exc)) from exc
+
+    def _request(self, method: str, path: str, **kw) -> requests.Response:
+        attempts = GET_ATTEMPTS if method == "GET" else 1
+        corrected = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                r = self._send(method, path, kw)
+            except CentralUnavailable:
+                if attempt >= attempts:
+                    raise
+                time.sleep(RETRY_BACKOFF_S * attempt)
+                continue
+            if r.status_code in RETRY_STATUSES and attempt < attempts:
+                r.close()
+                time.sleep(RETRY_BACKOFF_S * attempt)
+                continue
+            if (r.status_code == 401 and self.auth is not None and not corrected
+                    and _error_code(r) == "signature_expired"):
+                offset = _server_clock_offset(r)
+                if offset is not None and abs(offset - self.auth.clock_offset_s) > CLOCK_CORRECTION_MIN_S:
+                    log.warning("this terminal's clock is %.0f s off the central server's; "
+                                "signing by the server's clock", -offset)
+                    self.auth.clock_offset_s = offset
+                    corrected = True
+                    continue
+            break
         if r.status_code >= 500:
             raise CentralUnavailable(f"server error {r.status_code}")
         if r.status_code >= 400:
@@ -73,8 +182,9 @@ class CentralClient:
     def health(self) -> c.Health:
         return c.Health.model_validate(self._request("GET", "/healthz").json())
 
-    def enrol(self, token: str, name: str) -> c.EnrolResponse:
-        body = c.EnrolRequest(token=token, name=name).model_dump()
+    def enrol(self, token: str, name: str, public_key: str) -> c.EnrolResponse:
+        """Enrol with a one-time token and the PEM public key of this terminal's key pair."""
+        body = c.EnrolRequest(token=token, name=name, public_key=public_key).model_dump()
         return c.EnrolResponse.model_validate(self._api("POST", "/terminals/enrol", json=body).json())
 
     def roster(self) -> c.RosterResponse:

@@ -3,8 +3,15 @@
 Both sides import these models: the reference server validates requests with them and
 the kiosk's client builds requests from them, so a change here is a change of the
 contract. Paths are under ``/api/v1``. Every terminal request (all but enrolment)
-carries ``Authorization: Terminal <terminal_id>:<secret>``; anything else is refused
-with 401 and the error code ``terminal_unauthenticated``.
+carries an HTTP Message Signature (RFC 9421) made with the Ed25519 key the terminal
+generated at enrolment: ``Signature-Input`` and ``Signature`` headers covering
+``"@method" "@path" "@query" "content-digest"`` (RFC 9530 ``Content-Digest`` sha-256
+of the body) with the parameters ``created``, ``keyid`` (the terminal id),
+``alg="ed25519"`` and a fresh ``nonce`` (``server_api.signing`` has the profile). A
+refused request answers 401 with one of the codes ``signature_missing``,
+``signature_invalid``, ``digest_mismatch``, ``signature_expired`` (``created`` too far
+from the server's clock, 300 s by default), ``nonce_replayed``, ``terminal_unknown``,
+``terminal_revoked``.
 
 Errors are JSON: ``{"error": {"code": "<stable_code>", "message": "<english text>"}}``.
 """
@@ -17,7 +24,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 API_PREFIX = "/api/v1"
-AUTH_SCHEME = "Terminal"
 
 
 class CaseType(str, Enum):
@@ -56,16 +62,18 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-# --- enrolment of a terminal (POST /api/v1/terminals/enrol, no auth) -------------------
+# --- enrolment of a terminal (POST /api/v1/terminals/enrol, no signature) --------------
 
 class EnrolRequest(BaseModel):
     token: str = Field(min_length=1, max_length=200)
     name: str = Field(default="terminal", min_length=1, max_length=100)
+    # The terminal's own Ed25519 public key, PEM SubjectPublicKeyInfo; the private key
+    # never leaves the terminal. A key already known to the server is refused (409).
+    public_key: str = Field(min_length=1, max_length=1000)
 
 
 class EnrolResponse(BaseModel):
-    terminal_id: str
-    secret: str
+    terminal_id: str  # the keyid of the terminal's signatures
     centre_id: int
     centre_name: str
 

@@ -55,7 +55,9 @@ def create_app(database_url: str, data_dir: Path, *, settings: CentralSettings |
                        secret_key=session_secret(settings.session_secret, data_dir),
                        session_cookie=SESSION_COOKIE, max_age=settings.session_max_age_s,
                        path="/console", same_site="lax", https_only=settings.session_https_only)
-    install_error_handlers(app, html_renderer=render_error)
+    # After every other middleware: its last-resort handler must wrap them all.
+    install_error_handlers(app, html_renderer=render_error,
+                           max_api_body_bytes=settings.max_api_body_bytes)
     app.include_router(terminal_router)
     console.install(app)
 

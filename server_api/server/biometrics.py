@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 import wave
 from dataclasses import dataclass
 
@@ -36,12 +37,17 @@ def is_removed(session: Session, person_id: int) -> bool:
 
 
 def wav_seconds(wav: bytes) -> float | None:
-    """Duration of a PCM WAV from its header, None when the header cannot be read."""
+    """Duration of a PCM WAV from its header, None when the header cannot be read.
+
+    The bytes come from a terminal: besides ``wave.Error`` and ``EOFError``, the
+    ``wave`` module raises ``RuntimeError`` for a chunk declared past the end of the
+    RIFF chunk, and ``struct.error`` for a truncated format chunk.
+    """
     try:
         with wave.open(io.BytesIO(wav)) as reader:
             rate = reader.getframerate()
             return reader.getnframes() / rate if rate else None
-    except (wave.Error, EOFError, ValueError):
+    except (wave.Error, EOFError, ValueError, RuntimeError, struct.error, OverflowError):
         return None
 
 

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 # The only kinds a terminal may send without an identified person (person_id 0).
 ANONYMOUS_KINDS = frozenset({contract.EventKind.staff_call,
                              contract.EventKind.verification_failure})
+# The times an event may carry: a day inside the calendar's ends, so that any time zone
+# can show them.
+EARLIEST_TIME = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)
+LATEST_TIME = dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc)
 # Kinds that bring biometrics: refused for a person staff removed.
 BIOMETRIC_KINDS = frozenset({contract.EventKind.face_enrolment,
                              contract.EventKind.voice_enrolment})
@@ -227,6 +231,21 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
 }
 
 
+def _occurred_at(event: contract.Event) -> dt.datetime:
+    """The event's time in UTC, or the refusal of a time no calendar can hold.
+
+    Converting e.g. 9999-12-31T23:59-23:59 to UTC overflows; a time within a day of
+    the calendar's ends could not be shown in a centre's local time either.
+    """
+    try:
+        occurred_at = as_utc(event.occurred_at)
+    except OverflowError:
+        occurred_at = None
+    if occurred_at is None or not EARLIEST_TIME <= occurred_at <= LATEST_TIME:
+        raise _invalid(event, "occurred_at is out of range")
+    return occurred_at
+
+
 def store_event(ctx: EventContext, event: contract.Event) -> str:
     """Store one event unless its key was seen from this terminal: "stored" or "duplicate".
 
@@ -251,7 +270,7 @@ def store_event(ctx: EventContext, event: contract.Event) -> str:
                            f"{event.person_id} was removed; no biometrics are kept")
     row = Event(terminal_id=ctx.terminal.id, idempotency_key=event.idempotency_key,
                 kind=event.kind.value, person_id=person_id,
-                occurred_at=as_utc(event.occurred_at), received_at=ctx.now)
+                occurred_at=_occurred_at(event), received_at=ctx.now)
     ctx.session.add(row)
     ctx.session.flush()  # the row id names stored files; the key is now taken in this batch
     HANDLERS[event.kind](ctx, event, row)

@@ -159,16 +159,38 @@ class VoiceSample(Base):
 
 
 class Terminal(Base):
+    """An enrolled terminal and the public half of the key pair it made at provisioning.
+
+    ``public_key`` is base64 of the 32 raw Ed25519 bytes (``server_api.signing``); it is
+    unique, so a key can never serve two terminals nor come back after a revocation. It
+    is empty only for a terminal enrolled before signed requests (revision 0005): such a
+    terminal is refused until it is provisioned again.
+    """
+
     __tablename__ = "terminals"
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(64), unique=True)  # the API's terminal_id
     name: Mapped[str] = mapped_column(String(100))
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
-    secret_sha256: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     centre: Mapped[Centre] = relationship()
+
+
+class TerminalNonce(Base):
+    """A signature nonce a terminal used, kept until a request carrying it is stale anyway.
+
+    The primary key (terminal, nonce) is what refuses a replay, across every worker
+    process; ``expires_at`` is the signature's ``created`` plus the allowed clock skew,
+    after which the row is purged.
+    """
+
+    __tablename__ = "terminal_nonces"
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class EnrolToken(Base):

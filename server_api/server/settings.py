@@ -34,6 +34,9 @@ class CentralSettings(BaseSettings):
     session_https_only: bool = False
 
     enrol_token_ttl_hours: float = Field(default=24.0, gt=0)
+    # How far the "created" time of a terminal's request signature may be from the
+    # server's clock, either way; its nonce is remembered that long.
+    signature_max_skew_s: int = Field(default=300, ge=1, le=86400)
     # Staff see times in the centre's local time; storage is always UTC.
     display_timezone: str = "Asia/Shanghai"
     max_lesson_bytes: int = Field(default=2 * 1024**3, gt=0)
@@ -42,6 +45,9 @@ class CentralSettings(BaseSettings):
     max_voice_bytes: int = Field(default=10 * 1024**2, gt=0)
     # One voice template (opaque to the server; every roster sync carries it).
     max_voice_template_bytes: int = Field(default=256 * 1024, gt=0)
+    # One request body of the terminal API (a batch of events with its snapshots and
+    # recordings); a larger one is refused whole with 413 ``payload_too_large``.
+    max_api_body_bytes: int = Field(default=128 * 1024**2, gt=0)
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the SQLite file in the data folder."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from server_api import contract
 from server_api.server.biometrics import active_persons
 from server_api.server.context import ServerContext, get_context
-from server_api.server.errors import ApiError
+from server_api.server.errors import ApiError, error_responses
 from server_api.server.events import EventContext, process_event
 from server_api.server.models import (
     MAX_ID, Centre, Leave, Lesson, LessonAssignment, LessonProgress, Person,
@@ -29,18 +29,24 @@ from server_api.server.terminal_auth import (
     TerminalIdentity, authenticated_terminal, enrol_terminal,
 )
 
-ERRORS = {status: {"model": contract.ErrorResponse}
-          for status in (400, 401, 403, 404, 409, 413, 416, 422)}
+# The error answers of each operation, declared in the OpenAPI document (the contract's
+# ErrorResponse); tests/server/test_api_contract.py checks the document against the app.
+BODY_ERRORS = (400, 413, 415, 422)  # of every operation taking a JSON body
 PersonId = Annotated[int, Path(ge=1, le=MAX_ID)]
 LessonId = Annotated[int, Path(ge=1, le=MAX_ID)]
 RANGE_RE = re.compile(r"^bytes=(\d+)-(\d*)$")
 # Two requests racing on the same idempotency key: the loser retries and sees a duplicate.
 BATCH_ATTEMPTS = 3
+PERSON_NOT_FOUND = "No such person in the terminal's centre (`person_not_found`)"
 
-router = APIRouter(prefix=contract.API_PREFIX, responses=ERRORS, tags=["terminal"])
+router = APIRouter(prefix=contract.API_PREFIX, tags=["terminal"])
 
 
-@router.post("/terminals/enrol", response_model=contract.EnrolResponse)
+@router.post("/terminals/enrol", response_model=contract.EnrolResponse,
+             responses=error_responses(
+                 401, 409, *BODY_ERRORS,
+                 s401="The token is unknown, used or expired (`enrol_token_invalid`)",
+                 s409="Refused as a conflict (e.g. a public key already enrolled)"))
 def enrol(request: contract.EnrolRequest,
           ctx: ServerContext = Depends(get_context)) -> contract.EnrolResponse:
     """Enrol a terminal with a one-time token created by staff; returns its credentials."""
@@ -48,7 +54,8 @@ def enrol(request: contract.EnrolRequest,
         return enrol_terminal(session, request, ctx.clock())
 
 
-@router.get("/terminal/roster", response_model=contract.RosterResponse)
+@router.get("/terminal/roster", response_model=contract.RosterResponse,
+            responses=error_responses(401))
 def roster(terminal: TerminalIdentity = Depends(authenticated_terminal),
            ctx: ServerContext = Depends(get_context)) -> contract.RosterResponse:
     """The persons of the terminal's centre (not removed) with their face and voice
@@ -74,7 +81,8 @@ def _roster_person(p: Person) -> contract.RosterPerson:
         voice_model=voice.model if voice else "")
 
 
-@router.post("/terminal/events", response_model=contract.EventBatchResponse)
+@router.post("/terminal/events", response_model=contract.EventBatchResponse,
+             responses=error_responses(401, 409, *BODY_ERRORS))
 def post_events(batch: contract.EventBatch,
                 terminal: TerminalIdentity = Depends(authenticated_terminal),
                 ctx: ServerContext = Depends(get_context)) -> contract.EventBatchResponse:
@@ -113,7 +121,8 @@ def _person_of_terminal(session, terminal: TerminalIdentity, person_id: int) -> 
     return person
 
 
-@router.get("/terminal/persons/{person_id}/leaves", response_model=contract.LeaveList)
+@router.get("/terminal/persons/{person_id}/leaves", response_model=contract.LeaveList,
+            responses=error_responses(401, 404, 422, s404=PERSON_NOT_FOUND))
 def person_leaves(person_id: PersonId,
                   terminal: TerminalIdentity = Depends(authenticated_terminal),
                   ctx: ServerContext = Depends(get_context)) -> contract.LeaveList:
@@ -128,7 +137,8 @@ def person_leaves(person_id: PersonId,
             decision_note=l.decision_note, returned_at=l.returned_at) for l in leaves])
 
 
-@router.get("/terminal/persons/{person_id}/lessons", response_model=contract.LessonList)
+@router.get("/terminal/persons/{person_id}/lessons", response_model=contract.LessonList,
+            responses=error_responses(401, 404, 422, s404=PERSON_NOT_FOUND))
 def person_lessons(person_id: PersonId,
                    terminal: TerminalIdentity = Depends(authenticated_terminal),
                    ctx: ServerContext = Depends(get_context)) -> contract.LessonList:
@@ -162,8 +172,16 @@ def _check_range(header: str | None, size: int) -> None:
 
 
 @router.get("/terminal/lessons/{lesson_id}/content", response_class=FileResponse,
-            responses={200: {"content": {"video/mp4": {}}},
-                       206: {"description": "Partial content"}})
+            responses={200: {"description": "The whole video (its media type as uploaded)",
+                             "content": {"video/*": {}}},
+                       206: {"description": "The requested part of the video",
+                             "content": {"video/*": {}}},
+                       **error_responses(
+                           400, 401, 404, 416, 422,
+                           s400="A Range header other than 'bytes=N-' or 'bytes=N-M' "
+                                "(`range_invalid`)",
+                           s404="No such lesson for this centre (`lesson_not_found`), or "
+                                "its file is missing (`lesson_content_missing`)")})
 def lesson_content(lesson_id: LessonId,
                    range_header: str | None = Header(None, alias="Range"),
                    terminal: TerminalIdentity = Depends(authenticated_terminal),

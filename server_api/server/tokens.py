@@ -1,8 +1,9 @@
-"""Random secrets and their stored digests.
+"""Enrolment tokens and their stored digests, and terminal identifiers.
 
-Terminal secrets and enrolment tokens are 32 random bytes, so a plain SHA-256 digest is
-enough to store them (no password stretching needed); staff passwords use Argon2 in
-``auth.py``. Comparisons are constant-time.
+An enrolment token is 32 random bytes, so a plain SHA-256 digest is enough to store it
+(no password stretching needed); staff passwords use Argon2 in ``auth.py``. Terminals
+hold no shared secret: they prove who they are by signing (``terminal_auth.py``).
+Comparisons are constant-time.
 """
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import secrets
 
 
 def new_secret() -> str:
-    """A fresh 32-byte random secret, URL-safe text."""
+    """A fresh 32-byte random secret (an enrolment token), URL-safe text."""
     return secrets.token_urlsafe(32)
 
 
 def new_terminal_id() -> str:
-    """A public, unguessable terminal identifier (no ``:``, which separates the secret)."""
+    """A public, unguessable terminal identifier: the ``keyid`` of its signatures."""
     return "t-" + secrets.token_hex(8)
 
 

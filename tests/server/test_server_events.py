@@ -300,17 +300,12 @@ def test_the_same_batch_sent_concurrently_is_stored_once(world):
     """Racing requests: the loser of a key retries its batch and answers "duplicate"."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.server.central_helpers import TerminalClient
-
     batch = [event("checkin", world.person_a, key=f"race-key-{i:04d}", match_score=0.9)
              for i in range(5)]
     batch.append(event("checkin", 999999, key="race-bad-0001", match_score=0.9))
-    auth = world.terminal.http.headers["Authorization"]
 
     def send(_n):
-        client = TerminalClient(world.server.base_url, world.terminal.terminal_id, "", 0)
-        client.http.headers["Authorization"] = auth
-        return client.post_events(*batch)
+        return world.terminal.clone().post_events(*batch)
 
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(send, range(4)))
