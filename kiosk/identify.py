@@ -40,6 +40,7 @@ class FailedAttempt:
     face_distance: float | None = None
     voice_score: float | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    final: bool = False  # the watcher stops here and staff are called (set by the watcher)
 
 
 class CameraPump:
@@ -283,12 +284,13 @@ class IdentityWatcher:
 
     def _failed(self, failure: FailedAttempt, message_key: str, final: bool = False) -> None:
         self.attempts += 1
+        failure.final = final or self.attempts >= self.max_attempts
         if self.on_failure is not None:
             try:
                 self.on_failure(failure)
             except Exception:  # recording must not stop identification
                 log.exception("recording a failed attempt failed")
-        if final or self.attempts >= self.max_attempts:
+        if failure.final:
             # No dead end: stop trying and send for a person (the core calls staff).
             self._set(replace(self._base("staff_called", "idle.error.staff_called"),
                               hint_key=message_key))

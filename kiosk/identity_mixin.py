@@ -68,9 +68,8 @@ class IdentityMixin:
 
         with self._index_lock:
             if self._index is None:
-                tuning = {k: v for k, v in (("threshold", self.settings.face_threshold),
-                                            ("margin", self.settings.face_margin)) if v is not None}
-                self._index = FaceIndex(roster_mod.face_templates(self._store()), **tuning)
+                self._index = FaceIndex(roster_mod.face_templates(self._store()),
+                                        **self.policy.face_index_options())
             return self._index
 
     def _face_verify(self, person_id: int, encodings: list[np.ndarray]):
@@ -113,7 +112,7 @@ class IdentityMixin:
                        snapshot_jpeg=self._jpeg(failure.frame), stage=failure.stage,
                        evidence=failure.evidence,
                        face_encoding=np.mean(encodings, axis=0) if encodings else None)
-        if failure.attempt >= self.policy.max_attempts or failure.reason == "voice_not_enrolled":
+        if failure.final:
             record_call(self._store(), self.clock, failure.person_id or 0, "identify")
         self._poke()
 
@@ -125,7 +124,9 @@ class IdentityMixin:
     def claim_identity(self, id_number: str) -> None:
         """The person says who they are (ID number typed on the pad, or read from a card):
         from now on the face is checked 1:1 against that person only."""
-        person_id = self._person_for_number(id_number)
+        self._claim(self._person_for_number(id_number))
+
+    def _claim(self, person_id: int) -> None:
         self.end_session()
         self.watcher.begin(claimed=person_id)
 
@@ -151,8 +152,7 @@ class IdentityMixin:
         person_id = self._poll_card()
         if person_id is None:
             return False
-        self.end_session()
-        self.watcher.begin(claimed=person_id)
+        self._claim(person_id)
         return True
 
     def cancel_identification(self) -> None:

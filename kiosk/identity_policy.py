@@ -114,6 +114,13 @@ class IdentityPolicy:
         return replace(LivenessConfig(), min_challenges=self.liveness_min_challenges,
                        max_challenges=self.liveness_max_challenges)
 
+    def face_index_options(self) -> dict[str, Any]:
+        """Keyword arguments of `kiosk.face.FaceIndex` for this policy."""
+        return {"threshold": self.face_identify_distance, "margin": self.face_margin,
+                "identify_ratio": self.face_identify_ratio,
+                "small_roster_threshold": self.face_identify_strict_distance,
+                "verify_ratio": self.face_threshold, "verify_distance": self.face_verify_distance}
+
     def voice_engine_options(self) -> dict[str, Any]:
         """Keyword arguments of `kiosk.voice.VoiceEngine` for this policy."""
         return {"threshold": self.voice_threshold, "noisy_threshold": self.voice_threshold_noisy,

@@ -35,15 +35,10 @@ class KioskSettings(BaseSettings):
     sync_interval_s: float = Field(default=3.0, gt=0)
     http_timeout_s: float = Field(default=5.0, gt=0)
 
-    # Face identification (1:N): a candidate is proposed only under the threshold and
-    # with a margin over the runner-up; calibration comes with the identity issue.
-    # None: the engine's calibrated default (kiosk/face.py).
-    face_threshold: float | None = None
-    face_margin: float | None = None
+    # Face encodings fused per identification attempt.
     identify_frames: int = Field(default=3, ge=1)
-    # Failed attempts before the kiosk stops trying and calls staff.
-    identify_max_attempts: int = Field(default=3, ge=1)
-    # The identity decision policy (thresholds, retries, combination rule) as a JSON file;
+    # The identity decision policy (face and voice thresholds, retries, attempts before
+    # staff are called, combination rule) as a JSON file;
     # None: the calibrated file shipped with the kiosk (kiosk/identity_policy.json).
     identity_policy_path: Path | None = None
     # Liveness challenges to draw from, comma separated (blink, turn_left, turn_right,
