@@ -194,6 +194,18 @@ class CentralClient:
         body = c.EventBatch(events=events).model_dump(mode="json")
         return c.EventBatchResponse.model_validate(self._api("POST", "/terminal/events", json=body).json())
 
+    def heartbeat(self, report: c.HeartbeatRequest) -> c.HeartbeatResponse:
+        """Report this terminal's state; the answer has its configuration and commands."""
+        body = report.model_dump(mode="json")
+        return c.HeartbeatResponse.model_validate(
+            self._api("POST", "/terminal/heartbeat", json=body).json())
+
+    def command_result(self, command_id: int, result: c.CommandResult) -> c.CommandAck:
+        """Answer a command staff queued (once; a second answer is refused)."""
+        body = result.model_dump(mode="json")
+        return c.CommandAck.model_validate(
+            self._api("POST", f"/terminal/commands/{command_id}/result", json=body).json())
+
     def leaves(self, person_id: int) -> c.LeaveList:
         return c.LeaveList.model_validate(self._api("GET", f"/terminal/persons/{person_id}/leaves").json())
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -219,6 +219,101 @@ class LessonInfo(BaseModel):
 
 class LessonList(BaseModel):
     lessons: list[LessonInfo]
+
+
+# --- fleet: heartbeat, commands, central configuration ---------------------------------
+# POST /api/v1/terminal/heartbeat, every ``TerminalConfig.heartbeat_interval_s``: the
+# terminal reports its real state (what the console shows, never what the server
+# assumes). The answer carries the terminal's effective configuration and the commands
+# staff queued for it that it has not yet answered; a command is "delivered" once an
+# answer carried it. The terminal runs each command id at most once (a command it
+# already ran is only answered again) and answers it with
+# POST /api/v1/terminal/commands/{command_id}/result. A command of another terminal, or
+# one already answered, is refused (404 ``command_not_found``, 409 ``command_finished``).
+# A terminal that has not sent a heartbeat for 2 intervals is "stale", for 10 "offline".
+
+DEVICE_NAMES: tuple[str, ...] = ("camera", "microphone", "speaker", "card_reader", "printer")
+
+
+class DeviceReport(BaseModel):
+    """One device as the terminal sees it (``devices.base.DeviceHealth``)."""
+
+    state: Literal["ok", "unavailable", "error"]
+    detail: str = Field(default="", max_length=200)
+
+
+class HeartbeatRequest(BaseModel):
+    app_version: str = Field(min_length=1, max_length=50)
+    # The version of the lesson content the terminal holds ("" when it has none).
+    content_version: str = Field(default="", max_length=100)
+    # ``TerminalConfig.version`` of the configuration in force on the terminal now.
+    config_version: int = Field(default=0, ge=0, le=2**31 - 1)
+    # Keys among DEVICE_NAMES; a device the terminal does not have is absent.
+    devices: dict[str, DeviceReport] = Field(default_factory=dict, max_length=len(DEVICE_NAMES))
+    free_disk_bytes: int = Field(ge=0, le=2**62)
+    outbox_depth: int = Field(ge=0, le=2**31 - 1)  # events not yet delivered
+    last_sync_at: dt.datetime | None = None  # last successful delivery round
+    # The terminal's clock when it sent this; the server keeps the difference with its own.
+    terminal_time: dt.datetime
+    locked: bool = False  # the terminal shows 暂停服务 and accepts no person
+    in_use: bool = False  # a person or staff member is at the terminal now
+
+
+class CommandKind(str, Enum):
+    sync_now = "sync_now"            # deliver the outbox and refresh the roster now
+    reload_config = "reload_config"  # fetch and apply the configuration now
+    restart_app = "restart_app"      # restart the kiosk application (when nobody uses it)
+    upload_logs = "upload_logs"      # answer with the recent log lines (text/plain)
+    screenshot = "screenshot"        # answer with a picture of the screen (image/png)
+    lock = "lock"                    # show 暂停服务 and accept no person until unlocked
+    unlock = "unlock"
+
+
+class Command(BaseModel):
+    id: int
+    kind: CommandKind
+    created_at: dt.datetime
+
+
+class TerminalConfig(BaseModel):
+    """What staff set centrally, per centre and overridden per terminal.
+
+    ``version`` changes whenever the effective configuration of the terminal changes;
+    the terminal applies a new one without restarting and reports the version it runs.
+    """
+
+    version: int = Field(default=0, ge=0)
+    # Seconds without a touch before a person's session is closed.
+    idle_timeout_s: int = Field(default=90, ge=15, le=900)
+    # Failed identity attempts before staff are called (the policy file's default: 3).
+    identity_max_attempts: int = Field(default=3, ge=1, le=10)
+    # Languages offered on screen; the first is the one the idle screen starts in.
+    languages: list[Literal["zh_CN", "en"]] = Field(default_factory=lambda: ["zh_CN", "en"],
+                                                     min_length=1, max_length=2)
+    # Opening hours in the centre's local time, "HH:MM-HH:MM" (may pass midnight);
+    # "" means 24 hours. Outside them the terminal shows 暂停服务.
+    opening_hours: str = Field(default="", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    heartbeat_interval_s: int = Field(default=30, ge=5, le=600)
+
+
+class HeartbeatResponse(BaseModel):
+    server_time: dt.datetime
+    config: TerminalConfig
+    commands: list[Command] = Field(default_factory=list)
+
+
+class CommandResult(BaseModel):
+    status: Literal["done", "failed"]
+    # What staff read in the console, e.g. "locked" or why it failed.
+    message: str = Field(default="", max_length=1000)
+    # upload_logs: text/plain (UTF-8); screenshot: image/png. At most 4 MiB decoded.
+    attachment_b64: str | None = Field(default=None, max_length=6_000_000)
+    attachment_type: Literal["text/plain", "image/png"] | None = None
+
+
+class CommandAck(BaseModel):
+    id: int
+    status: str  # the command's status as stored: "done" or "failed"
 
 
 # --- health (GET /healthz, no auth) -----------------------------------------------------
