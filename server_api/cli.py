@@ -1,6 +1,7 @@
 """``kiosk-central``: run the central server, migrate its database, issue enrolment tokens.
 
     kiosk-central [--host 127.0.0.1] [--port 8800] [--database-url URL] [--data-dir DIR]
+                  [--workers N]
     kiosk-central migrate [--database-url URL] [--data-dir DIR]
     kiosk-central issue-token --centre NAME [--database-url URL] [--data-dir DIR]
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -32,12 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Central server of the correction kiosks.")
     parser.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="port (default 8800)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default 1); more than one needs PostgreSQL "
+                             "to scale, SQLite has a single writer")
     _database_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="{serve,migrate,issue-token}")
     # SUPPRESS: a subcommand's unset option must not overwrite the same option given before it.
     serve = commands.add_parser("serve", help="run the server (the default)")
     serve.add_argument("--host", default=argparse.SUPPRESS)
     serve.add_argument("--port", type=int, default=argparse.SUPPRESS)
+    serve.add_argument("--workers", type=int, default=argparse.SUPPRESS)
     _database_options(serve, argparse.SUPPRESS)
     migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
     _database_options(migrate, argparse.SUPPRESS)
@@ -51,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> CentralSettings:
     """Environment settings, overridden by the options given on the command line."""
     overrides = {name: getattr(args, name, None)
-                 for name in ("host", "port", "database_url", "data_dir")}
+                 for name in ("host", "port", "workers", "database_url", "data_dir")}
     settings = CentralSettings()
     return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
 
@@ -104,9 +110,24 @@ def serve(settings: CentralSettings) -> int:
 
     from server_api.server.app import create_app
 
-    app = create_app(settings.resolved_database_url(), settings.data_dir, settings=settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    if settings.workers <= 1:
+        app = create_app(settings.resolved_database_url(), settings.data_dir, settings=settings)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        return 0
+    # Several processes: migrate, create the first admin and the session key once here,
+    # then each worker builds the app from the same settings (passed by the environment).
+    create_app(settings.resolved_database_url(), settings.data_dir, settings=settings)
+    os.environ.update(worker_environment(settings))
+    uvicorn.run("server_api.server.app:app_from_environment", factory=True,
+                host=settings.host, port=settings.port, workers=settings.workers,
+                log_level="info")
     return 0
+
+
+def worker_environment(settings: CentralSettings) -> dict[str, str]:
+    """The settings a worker process needs, as ``KIOSK_CENTRAL_*`` variables."""
+    return {"KIOSK_CENTRAL_DATABASE_URL": settings.resolved_database_url(),
+            "KIOSK_CENTRAL_DATA_DIR": str(Path(settings.data_dir).resolve())}
 
 
 def main(argv: list[str] | None = None) -> int:

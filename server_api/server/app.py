@@ -76,3 +76,10 @@ def create_app(database_url: str, data_dir: Path, *, settings: CentralSettings |
 
     log.info("central server ready (database %s, data %s)", db.dialect, data_dir)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``kiosk-central --workers N`` (settings from the
+    environment, which the parent process filled in)."""
+    settings = CentralSettings()
+    return create_app(settings.resolved_database_url(), settings.data_dir, settings=settings)

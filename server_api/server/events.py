@@ -66,47 +66,59 @@ class EventContext:
     now: dt.datetime
 
 
-def _invalid(event: contract.Event, message: str) -> ApiError:
+def invalid_event(event: contract.Event, message: str) -> ApiError:
     return ApiError(422, "invalid_event_payload", f"event {event.idempotency_key}: {message}")
 
 
-def _payload(model: type[Payload], event: contract.Event) -> Payload:
+def parse_payload(model: type[Payload], event: contract.Event) -> Payload:
     try:
         return model.model_validate(event.payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
-        raise _invalid(event, f"{where}: {first.get('msg', 'invalid')}") from None
+        raise invalid_event(event, f"{where}: {first.get('msg', 'invalid')}") from None
 
 
-def _decode(event: contract.Event, text: str, max_bytes: int, what: str) -> bytes:
+def decode_b64(event: contract.Event, text: str, max_bytes: int, what: str) -> bytes:
     if len(text) > (max_bytes * 4) // 3 + 4:
         raise ApiError(413, "payload_too_large",
                        f"event {event.idempotency_key}: {what} larger than {max_bytes} bytes")
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise _invalid(event, f"{what} is not valid base64") from None
+        raise invalid_event(event, f"{what} is not valid base64") from None
     if len(data) > max_bytes:
         raise ApiError(413, "payload_too_large",
                        f"event {event.idempotency_key}: {what} larger than {max_bytes} bytes")
     return data
 
 
-def _store_snapshot(ctx: EventContext, event: contract.Event, row: Event, text: str | None,
-                    folder: str) -> str | None:
-    """Check and write a snapshot JPEG under ``folder/<centre>/<day>/<event id>.jpg``."""
+def snapshot_jpeg(ctx: EventContext, event: contract.Event, text: str | None) -> bytes | None:
+    """The snapshot of an event, decoded and checked to be a JPEG; None when there is none."""
     if not text:
         return None
-    jpeg = _decode(event, text, ctx.settings.max_snapshot_bytes, "snapshot")
+    jpeg = decode_b64(event, text, ctx.settings.max_snapshot_bytes, "snapshot")
     if not jpeg.startswith(b"\xff\xd8\xff"):
-        raise _invalid(event, "snapshot is not a JPEG image")
+        raise invalid_event(event, "snapshot is not a JPEG image")
+    return jpeg
+
+
+def write_snapshot(ctx: EventContext, event: contract.Event, event_id: int, jpeg: bytes | None,
+                   folder: str) -> str | None:
+    """Write a snapshot under ``folder/<centre>/<day>/<event id>.jpg``; its path or None."""
+    if jpeg is None:
+        return None
     day = as_utc(event.occurred_at).strftime("%Y/%m/%d")
-    return ctx.files.write(f"{folder}/{ctx.terminal.centre_id}/{day}/{row.id}.jpg", jpeg)
+    return ctx.files.write(f"{folder}/{ctx.terminal.centre_id}/{day}/{event_id}.jpg", jpeg)
+
+
+def _store_snapshot(ctx: EventContext, event: contract.Event, row: Event, text: str | None,
+                    folder: str) -> str | None:
+    return write_snapshot(ctx, event, row.id, snapshot_jpeg(ctx, event, text), folder)
 
 
 def _store_checkin(ctx: EventContext, event: contract.Event, row: Event) -> None:
-    payload = _payload(CheckinPayload, event)
+    payload = parse_payload(CheckinPayload, event)
     snapshot_path = _store_snapshot(ctx, event, row, payload.snapshot_jpeg_b64, "snapshots")
     ctx.session.add(Checkin(event_id=row.id, person_id=event.person_id,
                             terminal_id=ctx.terminal.id, occurred_at=row.occurred_at,
@@ -114,7 +126,7 @@ def _store_checkin(ctx: EventContext, event: contract.Event, row: Event) -> None
 
 
 def _store_leave_request(ctx: EventContext, event: contract.Event, row: Event) -> None:
-    payload = _payload(LeaveRequestPayload, event)
+    payload = parse_payload(LeaveRequestPayload, event)
     if ctx.session.scalar(select(Leave.id).where(Leave.key == event.idempotency_key)):
         raise ApiError(409, "leave_key_conflict",
                        f"event {event.idempotency_key}: a leave with this key already exists")
@@ -127,7 +139,7 @@ def _store_leave_request(ctx: EventContext, event: contract.Event, row: Event) -
 
 
 def _store_leave_return(ctx: EventContext, event: contract.Event, row: Event) -> None:
-    payload = _payload(LeaveReturnPayload, event)
+    payload = parse_payload(LeaveReturnPayload, event)
     leave = ctx.session.scalar(select(Leave).where(Leave.key == payload.leave_key,
                                                    Leave.person_id == event.person_id))
     if leave is None:
@@ -142,7 +154,7 @@ def _store_leave_return(ctx: EventContext, event: contract.Event, row: Event) ->
 
 
 def _store_lesson_progress(ctx: EventContext, event: contract.Event, row: Event) -> None:
-    payload = _payload(LessonProgressPayload, event)
+    payload = parse_payload(LessonProgressPayload, event)
     assigned = ctx.session.scalar(select(LessonAssignment.id).where(
         LessonAssignment.lesson_id == payload.lesson_id,
         LessonAssignment.person_id == event.person_id))
@@ -162,7 +174,7 @@ def _store_lesson_progress(ctx: EventContext, event: contract.Event, row: Event)
 
 
 def _store_face_enrolment(ctx: EventContext, event: contract.Event, row: Event) -> None:
-    payload = _payload(FaceEnrolmentPayload, event)
+    payload = parse_payload(FaceEnrolmentPayload, event)
     ctx.session.execute(delete(FaceTemplate).where(FaceTemplate.person_id == event.person_id))
     for template in payload.templates:
         ctx.session.add(FaceTemplate(person_id=event.person_id, encoding_json=json.dumps(template),
@@ -170,18 +182,18 @@ def _store_face_enrolment(ctx: EventContext, event: contract.Event, row: Event) 
 
 
 def _store_voice_enrolment(ctx: EventContext, event: contract.Event, row: Event) -> None:
-    payload = _payload(VoiceEnrolmentPayload, event)
+    payload = parse_payload(VoiceEnrolmentPayload, event)
     template = None
     if payload.template_b64 is not None:
-        template = _decode(event, payload.template_b64,
+        template = decode_b64(event, payload.template_b64,
                            ctx.settings.max_voice_template_bytes, "voice template")
         if not template:
-            raise _invalid(event, "voice template is empty")
+            raise invalid_event(event, "voice template is empty")
     wavs, total = [], 0
     for text in payload.recordings:
-        wav = _decode(event, text, ctx.settings.max_voice_bytes, "voice sample")
+        wav = decode_b64(event, text, ctx.settings.max_voice_bytes, "voice sample")
         if len(wav) < 44 or wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
-            raise _invalid(event, "voice sample is not a WAV file")
+            raise invalid_event(event, "voice sample is not a WAV file")
         total += len(wav)
         if total > ctx.settings.max_voice_bytes:
             raise ApiError(413, "payload_too_large", f"event {event.idempotency_key}: voice "
@@ -195,14 +207,14 @@ def _store_voice_enrolment(ctx: EventContext, event: contract.Event, row: Event)
 
 
 def _store_staff_call(ctx: EventContext, event: contract.Event, row: Event) -> None:
-    payload = _payload(StaffCallPayload, event)
+    payload = parse_payload(StaffCallPayload, event)
     ctx.session.add(StaffCall(event_id=row.id, terminal_id=ctx.terminal.id,
                               person_id=row.person_id, screen=payload.screen.strip(),
                               occurred_at=row.occurred_at))
 
 
 def _store_verification_failure(ctx: EventContext, event: contract.Event, row: Event) -> None:
-    payload = _payload(VerificationFailurePayload, event)
+    payload = parse_payload(VerificationFailurePayload, event)
     snapshot_path = _store_snapshot(ctx, event, row, payload.snapshot_jpeg_b64, "verification")
     encoding = None if payload.face_encoding is None else json.dumps(payload.face_encoding)
     if row.person_id is not None and is_removed(ctx.session, row.person_id):
@@ -231,7 +243,7 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
 }
 
 
-def _occurred_at(event: contract.Event) -> dt.datetime:
+def occurred_at_utc(event: contract.Event) -> dt.datetime:
     """The event's time in UTC, or the refusal of a time no calendar can hold.
 
     Converting e.g. 9999-12-31T23:59-23:59 to UTC overflows; a time within a day of
@@ -242,7 +254,7 @@ def _occurred_at(event: contract.Event) -> dt.datetime:
     except OverflowError:
         occurred_at = None
     if occurred_at is None or not EARLIEST_TIME <= occurred_at <= LATEST_TIME:
-        raise _invalid(event, "occurred_at is out of range")
+        raise invalid_event(event, "occurred_at is out of range")
     return occurred_at
 
 
@@ -252,7 +264,7 @@ def store_event(ctx: EventContext, event: contract.Event) -> str:
     Raises ``ApiError`` when the event is refused; the caller rolls back what it wrote.
     """
     if has_control_characters(event.idempotency_key):
-        raise _invalid(event, "idempotency_key contains control characters")
+        raise invalid_event(event, "idempotency_key contains control characters")
     seen = ctx.session.scalar(select(Event.id).where(
         Event.terminal_id == ctx.terminal.id, Event.idempotency_key == event.idempotency_key))
     if seen is not None:
@@ -270,7 +282,7 @@ def store_event(ctx: EventContext, event: contract.Event) -> str:
                            f"{event.person_id} was removed; no biometrics are kept")
     row = Event(terminal_id=ctx.terminal.id, idempotency_key=event.idempotency_key,
                 kind=event.kind.value, person_id=person_id,
-                occurred_at=_occurred_at(event), received_at=ctx.now)
+                occurred_at=occurred_at_utc(event), received_at=ctx.now)
     ctx.session.add(row)
     ctx.session.flush()  # the row id names stored files; the key is now taken in this batch
     HANDLERS[event.kind](ctx, event, row)
@@ -300,7 +312,13 @@ def process_event(ctx: EventContext, event: contract.Event) -> contract.EventRes
                    "(invalid characters or too long)")
     else:
         return contract.EventResult(idempotency_key=event.idempotency_key, status=status)
-    # Identifiers only: payloads may hold biometrics or personal data.
+    return rejected(ctx, event, code, message)
+
+
+def rejected(ctx: EventContext, event: contract.Event, code: str,
+             message: str) -> contract.EventResult:
+    """The answer for a refused event, logged by identifiers only (payloads may hold
+    biometrics or personal data)."""
     log.warning("rejected event from terminal %s: key=%r kind=%s code=%s",
                 ctx.terminal.public_id, event.idempotency_key, event.kind.value, code)
     return contract.EventResult(idempotency_key=event.idempotency_key, status="rejected",

@@ -24,6 +24,8 @@ class CentralSettings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8800, ge=1, le=65535)
+    # Server processes (uvicorn workers); several need PostgreSQL to scale.
+    workers: int = Field(default=1, ge=1, le=64)
 
     # Password of the first ``admin`` account; generated and printed once when unset.
     admin_password: str | None = Field(default=None, repr=False)

@@ -20,7 +20,8 @@ from server_api import contract
 from server_api.server.biometrics import active_persons
 from server_api.server.context import ServerContext, get_context
 from server_api.server.errors import ApiError, error_responses
-from server_api.server.events import EventContext, process_event
+from server_api.server.events import EventContext
+from server_api.server.events_bulk import process_batch
 from server_api.server.models import (
     MAX_ID, Centre, Leave, Lesson, LessonAssignment, LessonProgress, Person,
 )
@@ -86,7 +87,8 @@ def _roster_person(p: Person) -> contract.RosterPerson:
 def post_events(batch: contract.EventBatch,
                 terminal: TerminalIdentity = Depends(authenticated_terminal),
                 ctx: ServerContext = Depends(get_context)) -> contract.EventBatchResponse:
-    """Store a batch in order, in one transaction, each event in its own SAVEPOINT.
+    """Store a batch in order, in one transaction, each event (or run of check-ins) in its
+    own SAVEPOINT (``events_bulk``).
 
     Each event is answered "stored", "duplicate" (a key already stored from this
     terminal) or "rejected" with the stable code of the refusal; a rejected event is
@@ -99,7 +101,7 @@ def post_events(batch: contract.EventBatch,
         try:
             with ctx.db.session(write=True) as session:
                 event_ctx = EventContext(session, terminal, files, ctx.settings, ctx.clock())
-                results = [process_event(event_ctx, e) for e in batch.events]
+                results = process_batch(event_ctx, batch.events)
         except IntegrityError:
             files.rolled_back()
             if attempt + 1 == BATCH_ATTEMPTS:

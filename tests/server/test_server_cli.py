@@ -113,3 +113,55 @@ def test_serve_with_defaults_creates_the_data_folder_and_the_first_admin(tmp_pat
     assert out.count(password) == 1
     assert password not in err
     shutil.rmtree(tmp_path / "data")
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+def test_serve_with_several_workers_shares_one_database(database_url, tmp_path):
+    """``--workers 2``: migrated and seeded once, two processes answer, a terminal's
+    signed requests (and their nonces) work whichever process takes them."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [*_command(), "--port", str(port), "--workers", "2", "--database-url", database_url,
+         "--data-dir", str(tmp_path / "data")], cwd=tmp_path, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.stderr.read()
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        workers = [pid for pid in _children(process.pid)
+                   if "server_api" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                   or "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+        assert len(workers) >= 2
+        issued = _run("issue-token", "--centre", "城关司法所", "--database-url", database_url,
+                      cwd=tmp_path)
+        answer = enrol(f"http://127.0.0.1:{port}", issued.stdout.strip())
+        assert answer.status_code == 200, answer.text
+        terminal = answer.terminal()
+        for _ in range(20):  # fresh connections: the requests spread over the workers
+            terminal.http.close()
+            assert terminal.get("/terminal/roster").status_code == 200
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    password = (tmp_path / "data" / "initial-admin-password.txt").read_text().strip()
+    assert out.count(password) == 1  # the first admin is made once, by the parent
