@@ -61,9 +61,10 @@ def test_the_fleet_seen_and_commanded_from_the_browser(browser_page, tmp_path):
         page.goto(base_url + "/console/terminals")
         listed = page.locator(f'#terminals tr[data-terminal-id="{terminal.terminal_id}"]')
         expect(listed).to_have_attribute("data-state", "online")
-        expect(listed).to_contain_text("打印机：故障")
+        expect(listed).to_contain_text("打印机：故障（缺纸）")
         expect(listed).to_contain_text("一致")  # the terminal's clock follows the server's
         _shot(page, "23-terminals-health")
+        listed_id = listed.get_attribute("data-id")
         listed.get_by_role("link", name="大厅一号机").click()
         page.get_by_role("button", name="屏幕截图").click()
         expect(page.get_by_text("已向终端“大厅一号机”下发指令：屏幕截图。")).to_be_visible()
@@ -96,6 +97,18 @@ def test_the_fleet_seen_and_commanded_from_the_browser(browser_page, tmp_path):
         expect(page.locator('tr[data-effective-key="idle_timeout_s"]')).to_have_attribute("data-source", "terminal")
         _shot(page, "25-terminal-command-done-config")
         assert beat().json()["config"]["idle_timeout_s"] == 120
+        page.goto(base_url + "/console/terminals")
+        page.get_by_role("link", name="城关司法所的终端配置").click()
+        page.get_by_label("服务时间").fill("07:30-21:00")
+        page.get_by_role("button", name="保存配置").click()
+        expect(page.get_by_text("“城关司法所”的终端配置已保存")).to_be_visible()
+        _shot(page, "26-centre-config")
+        assert beat().json()["config"]["opening_hours"] == "07:30-21:00"
+        page.goto(base_url + f"/console/terminals/{listed_id}")
+        page.get_by_role("link", name="English").click()
+        expect(page.get_by_role("heading", name="Remote commands")).to_be_visible()
+        expect(page.locator("#health")).to_contain_text("Printer: error (缺纸)")
+        _shot(page, "27-terminal-english")
     finally:
         stop()
         shutil.rmtree(tmp_path / "data", ignore_errors=True)
