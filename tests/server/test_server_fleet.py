@@ -10,11 +10,13 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.server.central_helpers import TerminalClient, provisioned_terminal
+from tests.server.central_helpers import TerminalClient, event, provisioned_terminal
 from tests.server.fleet_helpers import (
     ShiftedClock, command_result, heartbeat, module_database, report,
 )
-from tests.staff_console import ConsoleError, StaffConsole, parse_page, start_server
+from tests.staff_console import (
+    ConsoleError, StaffConsole, make_id_number, parse_page, start_server,
+)
 
 
 @dataclass
@@ -268,3 +270,37 @@ def test_a_heartbeat_with_bad_fields_is_refused_cleanly(fleet, clock):
     unsigned = requests.post(fleet.base_url + "/api/v1/terminal/heartbeat",
                                            json=report(), timeout=10)
     assert unsigned.status_code == 401
+
+
+def test_flagged_events_reach_the_live_dashboard_as_soon_as_they_are_synced(fleet, clock):
+    """What the open dashboard fetches every few seconds: a call for staff, a failed
+    identity check and a leave not reported back in time show with the sync itself."""
+    def live() -> str:
+        return fleet.admin.get("/console/dashboard/live").text
+
+    def count(html: str, box: str) -> int:
+        marker = f'id="{box}" data-count="'
+        return int(html.split(marker, 1)[1].split('"', 1)[0])
+
+    person = fleet.admin.create_person(fleet.centre_a, "王五", make_id_number(51), "缓刑")
+    before = live()
+    today = clock().date()
+    leave_key = "fleet-overdue-leave-1"
+    results = fleet.terminal.post_events(
+        event("staff_call", person, screen="idle"),
+        event("verification_failure", person, reason="face_mismatch", attempt=1, claimed=True),
+        event("leave_request", person, leave_key, destination="南京",
+              start_date=(today - dt.timedelta(days=6)).isoformat(),
+              end_date=(today - dt.timedelta(days=2)).isoformat(), reason="探亲"),
+    ).json()["results"]
+    assert [r["status"] for r in results] == ["stored"] * 3
+    fleet.admin.decide_leave(leave_key, approve=True)
+    after = live()
+    assert 'data-screen="idle"' in after and 'data-screen="idle"' not in before
+    assert count(after, "open-verifications-count") == count(before, "open-verifications-count") + 1
+    assert count(after, "overdue-returns-count") == count(before, "overdue-returns-count") + 1
+    assert fleet.terminal.post_events(event("leave_return", person, leave_key=leave_key)).json()[
+        "results"][0]["status"] == "stored"
+    assert count(live(), "overdue-returns-count") == count(before, "overdue-returns-count")
+    # Centre B's staff see none of it.
+    assert 'data-screen="idle"' not in fleet.staff_b.get("/console/dashboard/live").text

@@ -2,6 +2,9 @@
 check-in list and check-in snapshots."""
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import func, select, update
@@ -24,6 +27,8 @@ router = APIRouter()
 DASHBOARD_CHECKINS = 10
 DASHBOARD_STAFF_CALLS = 100
 LIST_CHECKINS = 200
+# Days after a leave's end date within which the person reports back (DOMAIN: 1 day).
+RETURN_GRACE_DAYS = 1
 # How often an open dashboard fetches its panels again (seconds).
 DASHBOARD_REFRESH_S = 3
 
@@ -48,6 +53,13 @@ def _count(session, stmt, column, staff: StaffIdentity) -> int:
     return session.scalar(scoped(stmt, column, staff)) or 0
 
 
+def _overdue_before(ctx) -> dt.date:
+    """A leave ending before this date (centre's local calendar) and not reported back
+    (销假) is overdue: the report back is due within RETURN_GRACE_DAYS of its end."""
+    today = ctx.clock().astimezone(ZoneInfo(ctx.settings.display_timezone)).date()
+    return today - dt.timedelta(days=RETURN_GRACE_DAYS)
+
+
 def _dashboard(request: Request, staff: StaffIdentity) -> dict:
     """What the dashboard's panels show (the page and its live fragment)."""
     ctx = request.app.state.ctx
@@ -64,6 +76,11 @@ def _dashboard(request: Request, staff: StaffIdentity) -> dict:
                 .join(Terminal, Terminal.id == StaffCall.terminal_id)
                 .where(StaffCall.resolved_at.is_(None)), Terminal.centre_id, staff),
             "open_verifications": open_verifications(session, staff),
+            "overdue_returns": _count(
+                session, select(func.count(Leave.id)).join(Person, Person.id == Leave.person_id)
+                .where(Leave.status == contract.LeaveStatus.approved.value,
+                       Leave.returned_at.is_(None), Leave.end_date < _overdue_before(ctx)),
+                Person.centre_id, staff),
         }
         staff_calls = open_staff_calls(session, staff, DASHBOARD_STAFF_CALLS)
         checkins = recent_checkins(session, staff, DASHBOARD_CHECKINS)
