@@ -72,7 +72,7 @@ def _filtered(stmt: Select, f: AuditFilter, zone: ZoneInfo) -> Select:
     if f.action:
         stmt = stmt.where(AuditEntry.action == f.action)
     if f.target:
-        stmt = stmt.where(AuditEntry.target.contains(f.target, autoescape=True))
+        stmt = stmt.where(AuditEntry.target.icontains(f.target, autoescape=True))
     if start:
         stmt = stmt.where(AuditEntry.at >= start)
     if end:
