@@ -22,9 +22,9 @@ from server_api.server.db import Database
 from server_api.server.models import AuditEntry
 
 from tests.server.central_helpers import write_video
+from tests.server.module_server import DATABASES, FakeClock, module_database
 from tests.staff_console import (
-    PG_UNREACHABLE, ConsoleError, StaffConsole, make_id_number, parse_page, postgres_available,
-    postgres_database, start_server,
+    ConsoleError, StaffConsole, make_id_number, parse_page, start_server,
 )
 
 PASSWORD = "password-123456"
@@ -35,19 +35,6 @@ LIMITS_ENV = {"KIOSK_CENTRAL_LOGIN_MAX_FAILURES": str(ACCOUNT_LIMIT),
               "KIOSK_CENTRAL_LOGIN_ADDRESS_MAX_FAILURES": str(ADDRESS_LIMIT)}
 LOCKED = "登录已暂时锁定"
 WRONG = "用户名或密码不正确"
-
-
-class FakeClock:
-    """The servers' clock; tests move it forward."""
-
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
 
 
 class Servers:
@@ -71,10 +58,9 @@ class Servers:
         return console.last
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
-                                                               marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def servers(request, tmp_path_factory):
-    with _database(request.param, tmp_path_factory) as database_url, \
+    with module_database(request.param, tmp_path_factory) as database_url, \
             pytest.MonkeyPatch.context() as patch:
         for name, value in LIMITS_ENV.items():
             patch.setenv(name, value)
@@ -87,23 +73,6 @@ def servers(request, tmp_path_factory):
         finally:
             stop_other()
             stop()
-
-
-class _database:
-    def __init__(self, kind: str, factory) -> None:
-        self.kind, self.factory, self.pg = kind, factory, None
-
-    def __enter__(self) -> str:
-        if self.kind == "sqlite":
-            return f"sqlite:///{self.factory.mktemp('db') / 'central.db'}"
-        if not postgres_available():
-            pytest.skip(PG_UNREACHABLE)
-        self.pg = postgres_database()
-        return self.pg.__enter__()
-
-    def __exit__(self, *exc) -> None:
-        if self.pg is not None:
-            self.pg.__exit__(*exc)
 
 
 @pytest.fixture
