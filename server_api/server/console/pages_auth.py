@@ -35,7 +35,8 @@ def _check_sign_in(request: Request, username: str, password: str):
     """(account, None) on success, (None, lockout end or None) on refusal; audited.
 
     A locked name or address is refused without looking at the password, the same way
-    whether or not the account exists.
+    whether or not the account exists. The password check (Argon2, slow on purpose) runs
+    outside the write transaction, so it never holds SQLite's write lock.
     """
     ctx = request.app.state.ctx
     limits = lockout.Limits.from_settings(ctx.settings)
@@ -43,12 +44,13 @@ def _check_sign_in(request: Request, username: str, password: str):
     keys = [(lockout.account_key(name), limits.account_failures),
             (lockout.address_key(address), limits.address_failures)]
     now = ctx.clock()
-    with ctx.db.session(write=True) as session:
+    with ctx.db.session() as session:
         until = lockout.locked_until(session, [key for key, _ in keys], now)
+        user = None if until is not None else authenticate(session, name, password)
+    with ctx.db.session(write=True) as session:
         if until is not None:
             audit(session, None, now, "login_refused_locked", name, f"address:{address}")
             return None, until
-        user = authenticate(session, name, password)
         if user is not None:
             lockout.clear(session, keys[0][0], now)
             audit(session, StaffIdentity(user.id, user.username, user.role, user.centre_id),
