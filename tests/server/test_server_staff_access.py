@@ -293,13 +293,16 @@ def test_the_audit_log_viewer_filters_pages_and_exports_for_excel(env):
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     assert export.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
-    assert rows[0] == ["编号", "时间", "工作人员", "操作", "对象", "详情"]
+    assert rows[0] == ["编号", "时间", "工作人员", "操作", "操作代码", "对象", "详情"]
     assert len(rows) == 1 + 121
-    assert rows[1][3:] == ["viewer_probe", "person:=1+2", "'=HYPERLINK(\"x\")"]
-    assert rows[2][3:] == ["viewer_probe", "person:9119", "probe 119"]
+    assert rows[1][3:] == ["viewer_probe", "viewer_probe", "person:=1+2", "'=HYPERLINK(\"x\")"]
+    assert rows[2][3:] == ["viewer_probe", "viewer_probe", "person:9119", "probe 119"]
     assert rows[1][2] == "（未登录）"
     export_log = admin.get("/console/audit?action=audit_export").text
-    assert "action=viewer_probe rows=121" in export_log
+    assert "action=viewer_probe rows=121" in export_log and "导出操作日志" in export_log
+    login_rows = list(csv.reader(io.StringIO(admin.session.get(
+        env.url + "/console/audit.csv?action=login", timeout=10).content.decode("utf-8-sig"))))
+    assert login_rows[1][2:5] == ["audit_staff", "登录", "login"]
 
 
 def _staff_id(admin: StaffConsole, username: str) -> str:

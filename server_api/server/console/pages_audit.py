@@ -114,9 +114,18 @@ def audit_page(request: Request, staff: StaffIdentity = Depends(current_staff)) 
             page = min(page, pages)
             rows = list(session.execute(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     pages = max(1, -(-total // PAGE_SIZE))
+    t = translator(language(request))
     return render(request, "audit.html", staff, status=400 if error else 200, error=error,
+                  action_label=lambda code: _action_label(t, code),
                   rows=rows, total=total, page=page, pages=pages, filters=f, query=f.query(),
                   accounts=accounts, actions=actions, no_staff=NO_STAFF)
+
+
+def _action_label(t, code: str) -> str:
+    """The catalogue name of an action, or its code when the catalogue has none."""
+    key = f"audit_action.{code}"
+    text = t(key)
+    return code if text == key else text
 
 
 def _csv_text(value: str) -> str:
@@ -142,10 +151,11 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([t(f"audit.{c}") for c in
-                         ("id", "time", "staff", "action", "target", "detail")])
+                         ("id", "time", "staff", "action", "action_code", "target", "detail")])
         for entry, username in rows:
             writer.writerow([entry.id, localtime(entry.at, "%Y-%m-%d %H:%M:%S"),
-                             _csv_text(username or t("audit.no_staff")), _csv_text(entry.action),
+                             _csv_text(username or t("audit.no_staff")),
+                             _csv_text(_action_label(t, entry.action)), _csv_text(entry.action),
                              _csv_text(entry.target), _csv_text(entry.detail)])
         now = ctx.clock()
         audit(session, staff, now, "audit_export", "audit_log",
