@@ -179,6 +179,18 @@ def test_one_address_trying_many_names_is_throttled(env):
     StaffConsole(env.url).login("spray_victim", PASSWORD)
 
 
+def test_odd_sign_in_input_is_refused_plainly(env):
+    """Control characters and over-long names: a refusal, never a 500, nothing locked."""
+    console = StaffConsole(env.url)
+    console.get("/console/login")
+    for username, password in (("ad\x00min", "x"), ("admin", "pass\x00word"), ("名" * 300, "x")):
+        answer = console.session.post(env.url + "/console/login", timeout=10, data={
+            "username": username, "password": password, "csrf_token": console._csrf})
+        assert answer.status_code in (401, 422), (username[:8], answer.status_code)
+        assert "text/html" in answer.headers["content-type"]
+    StaffConsole(env.url).login("admin", env.admin_password)
+
+
 def _expired(console: StaffConsole) -> bool:
     page = console.get("/console/persons")
     if urls_path(page.url) != "/console/login":
