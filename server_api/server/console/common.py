@@ -90,10 +90,11 @@ def render(request: Request, template: str, staff: StaffIdentity | None = None,
                                           headers=SECURITY_HEADERS)
 
 
-def render_error(request: Request, status: int, _message: str) -> HTMLResponse:
-    """The HTML page for an error under /console (message text from the catalogue)."""
-    key = ROLE_FORBIDDEN if _message == ROLE_FORBIDDEN else STATUS_MESSAGES.get(status,
-                                                                                 "error.generic")
+def render_error(request: Request, status: int, message: str) -> HTMLResponse:
+    """The HTML page for an error under /console (message text from the catalogue; the
+    error's own message is shown only when it is ``ROLE_FORBIDDEN``)."""
+    key = ROLE_FORBIDDEN if message == ROLE_FORBIDDEN else STATUS_MESSAGES.get(status,
+                                                                                "error.generic")
     return render(request, "error.html", None, status=status, message_key=key)
 
 
