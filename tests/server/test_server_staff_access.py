@@ -38,6 +38,8 @@ WRONG = "用户名或密码不正确"
 
 
 class Servers:
+    """Two server processes on one database (as two workers), sharing the test clock."""
+
     def __init__(self, url: str, database_url: str, other_url: str, password: str,
                  clock: FakeClock) -> None:
         self.url, self.database_url, self.other_url = url, database_url, other_url
