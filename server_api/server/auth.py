@@ -1,9 +1,13 @@
 """Staff accounts: Argon2 password hashes, the console session, and the first admin.
 
-The session is Starlette's signed cookie (itsdangerous), limited to ``/console`` and
-expiring after ``session_max_age_s`` without use. It holds only the staff id, a CSRF
-token, the language and pending notices; the account is re-read on every request, so a
-disabled account loses access at once.
+The session is Starlette's signed cookie (itsdangerous), limited to ``/console``. Its
+own ``max_age`` is sliding: Starlette signs the cookie again on every response, so it
+only ends after that long without a request, timed by the wall clock. The session
+therefore also carries the sign-in time and the time of the last request, by the
+server's clock: ``current_staff`` ends it after ``session_idle_timeout_s`` without a
+request or ``session_max_age_s`` after sign-in, whichever comes first. It holds only the
+staff id, those two times, a CSRF token, the language and pending notices; the account
+is re-read on every request, so a disabled account loses access at once.
 """
 from __future__ import annotations
 
@@ -47,6 +51,11 @@ class StaffIdentity:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_editor(self) -> bool:
+        """A content editor: the lesson library only, nothing of persons."""
+        return self.role == "editor"
 
 
 def hash_password(password: str) -> str:
@@ -120,12 +129,30 @@ def current_staff(request: Request) -> StaffIdentity:
     if not isinstance(staff_id, int):
         raise LoginRequired()
     ctx = request.app.state.ctx
+    now = int(ctx.clock().timestamp())
+    signed_in, seen = request.session.get("signed_in_at"), request.session.get("seen_at")
+    if (not isinstance(signed_in, int) or not isinstance(seen, int)
+            or now - seen > ctx.settings.session_idle_timeout_s
+            or now - signed_in > ctx.settings.session_max_age_s):
+        _end_session(request, "notice.session_expired")
+        raise LoginRequired()
+    request.session["seen_at"] = now
     with ctx.db.session() as session:
         user = session.get(StaffUser, staff_id)
         if user is None or not user.active:
             request.session.clear()
             raise LoginRequired()
         return StaffIdentity(user.id, user.username, user.role, user.centre_id)
+
+
+def _end_session(request: Request, notice: str | None = None) -> None:
+    """Clear the session, keeping the language, and queue a notice for the sign-in page."""
+    language = request.session.get("lang")
+    request.session.clear()
+    if language:
+        request.session["lang"] = language
+    if notice:
+        request.session["flash"] = [[notice, {}]]
 
 
 def csrf_token(request: Request) -> str:
@@ -139,9 +166,7 @@ def csrf_token(request: Request) -> str:
 
 def sign_in(request: Request, user: StaffUser) -> None:
     """Start a fresh session for ``user`` (new CSRF token, language kept)."""
-    language = request.session.get("lang")
-    request.session.clear()
-    request.session["staff_id"] = user.id
-    if language:
-        request.session["lang"] = language
+    _end_session(request)
+    now = int(request.app.state.ctx.clock().timestamp())
+    request.session.update(staff_id=user.id, signed_in_at=now, seen_at=now)
     csrf_token(request)

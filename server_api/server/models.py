@@ -60,11 +60,27 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20))  # "admin" sees all centres, "staff" one
+    # "admin" sees all centres, "staff" one centre, "editor" only the lesson library.
+    role: Mapped[str] = mapped_column(String(20))
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     centre: Mapped[Centre | None] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per account name or per client address (``key``).
+
+    Kept in the database so a lockout holds across every worker process. A row exists
+    for any name tried, whether or not such an account exists, so a lockout never tells
+    which usernames are real.
+    """
+
+    __tablename__ = "login_throttles"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "user:..." / "addr:..."
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Person(Base):
@@ -372,7 +388,10 @@ class LessonProgress(Base):
 
 
 class AuditEntry(Base):
-    """Append-only record of staff actions (who did what, when)."""
+    """Append-only record of staff actions (who did what, when).
+
+    Database triggers (revision 0007) refuse any UPDATE or DELETE of its rows.
+    """
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)

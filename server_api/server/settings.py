@@ -31,9 +31,20 @@ class CentralSettings(BaseSettings):
     admin_password: str | None = Field(default=None, repr=False)
     # Key signing the console's session cookie; generated into data_dir when unset.
     session_secret: str | None = Field(default=None, repr=False)
+    # A console session ends after this long without a request (idle timeout), and in
+    # any case this long after sign-in (absolute lifetime), both by the server's clock.
+    session_idle_timeout_s: int = Field(default=30 * 60, gt=0)
     session_max_age_s: int = Field(default=8 * 3600, gt=0)
     # Set in production behind TLS so the session cookie never travels in clear.
     session_https_only: bool = False
+
+    # Sign-in lockout: this many failures for one account name within the window lock
+    # that name for ``login_lockout_s``; a client address gets a larger allowance over
+    # every name it tries (against password spraying). Counters live in the database.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_address_max_failures: int = Field(default=20, ge=1)
+    login_failure_window_s: int = Field(default=15 * 60, gt=0)
+    login_lockout_s: int = Field(default=15 * 60, gt=0)
 
     enrol_token_ttl_hours: float = Field(default=24.0, gt=0)
     # How far the "created" time of a terminal's request signature may be from the

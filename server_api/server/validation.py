@@ -9,7 +9,7 @@ from server_api.names import id_check_char
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,50}$")
 MIN_PASSWORD_LENGTH = 8
-ROLES = ("admin", "staff")
+ROLES = ("admin", "staff", "editor")  # editor: the lesson library only
 
 
 class FormError(Exception):

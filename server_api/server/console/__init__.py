@@ -7,19 +7,23 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server_api.server.auth import LoginRequired
 from server_api.server.console import (
-    pages_admin, pages_auth, pages_fleet, pages_home, pages_leaves, pages_lessons, pages_persons,
-    pages_terminals, pages_verifications,
+    pages_admin, pages_audit, pages_auth, pages_fleet, pages_home, pages_leaves,
+    pages_lessons, pages_persons, pages_terminals, pages_verifications,
 )
+from server_api.server.console.common import EditorHome, role_guard
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-for _module in (pages_auth, pages_home, pages_admin, pages_persons, pages_terminals,
-                pages_leaves, pages_lessons, pages_verifications, pages_fleet):
-    router.include_router(_module.router)
+# Sign-in pages are open; every other page needs a signed-in staff member of a role
+# allowed there (``role_guard``).
+router.include_router(pages_auth.router)
+for _module in (pages_home, pages_admin, pages_persons, pages_terminals,
+                pages_leaves, pages_lessons, pages_verifications, pages_audit, pages_fleet):
+    router.include_router(_module.router, dependencies=[Depends(role_guard)])
 
 
 def install(app: FastAPI) -> None:
@@ -32,3 +36,7 @@ def install(app: FastAPI) -> None:
         if request.method == "GET" and request.url.query:
             target += "?" + request.url.query
         return RedirectResponse("/console/login?next=" + quote(target, safe=""), status_code=303)
+
+    @app.exception_handler(EditorHome)
+    async def editor_home(request: Request, exc: EditorHome) -> Response:
+        return RedirectResponse("/console/lessons", status_code=303)

@@ -2,6 +2,9 @@
 
 Scoping rule: an ``admin`` sees every centre; any other staff member sees only the
 centre of their account. Out-of-scope records answer 404, as if they did not exist.
+Roles: a content ``editor`` reaches only the pages listed in ``EDITOR_PAGES`` (the
+lesson library), every other page answers 403 (``role_guard``, on every console router
+but sign-in's); administrator-only pages call ``admin_only``.
 """
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ SECURITY_HEADERS = {
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 STATUS_MESSAGES = {403: "error.forbidden", 404: "error.not_found", 405: "error.not_found",
                    422: "error.bad_request"}
+# The detail of a 403 for a page the staff member's role may not open (own message).
+ROLE_FORBIDDEN = "error.role_forbidden"
 
 
 def make_templates(display_timezone: str) -> Jinja2Templates:
@@ -85,10 +90,12 @@ def render(request: Request, template: str, staff: StaffIdentity | None = None,
                                           headers=SECURITY_HEADERS)
 
 
-def render_error(request: Request, status: int, _message: str) -> HTMLResponse:
-    """The HTML page for an error under /console (message text from the catalogue)."""
-    return render(request, "error.html", None, status=status,
-                  message_key=STATUS_MESSAGES.get(status, "error.generic"))
+def render_error(request: Request, status: int, message: str) -> HTMLResponse:
+    """The HTML page for an error under /console (message text from the catalogue; the
+    error's own message is shown only when it is ``ROLE_FORBIDDEN``)."""
+    key = ROLE_FORBIDDEN if message == ROLE_FORBIDDEN else STATUS_MESSAGES.get(status,
+                                                                                "error.generic")
+    return render(request, "error.html", None, status=status, message_key=key)
 
 
 def redirect(path: str, **query: object) -> RedirectResponse:
@@ -105,9 +112,36 @@ def checked_staff(request: Request, staff: StaffIdentity = Depends(current_staff
     return staff
 
 
+class EditorHome(Exception):
+    """A content editor opened the dashboard: send them to the lesson library instead."""
+
+
+# The endpoints (route functions' qualified names) a content editor may reach.
+EDITOR_PAGES = frozenset({
+    "server_api.server.console.pages_lessons.lessons",
+    "server_api.server.console.pages_lessons.upload_lesson",
+})
+EDITOR_HOME = "server_api.server.console.pages_home.dashboard"
+
+
+def role_guard(request: Request, staff: StaffIdentity = Depends(current_staff)) -> None:
+    """Router dependency: a content editor gets 403 outside the lesson library.
+
+    Default-deny, so a page added later stays closed to editors until listed here.
+    """
+    if not staff.is_editor:
+        return
+    endpoint = request.scope.get("endpoint")
+    name = f"{getattr(endpoint, '__module__', '')}.{getattr(endpoint, '__name__', '')}"
+    if name == EDITOR_HOME:
+        raise EditorHome()
+    if name not in EDITOR_PAGES:
+        raise HTTPException(403, ROLE_FORBIDDEN)
+
+
 def admin_only(staff: StaffIdentity) -> None:
     if not staff.is_admin:
-        raise HTTPException(403, "administrators only")
+        raise HTTPException(403, ROLE_FORBIDDEN)
 
 
 def scoped(stmt: Select, centre_column, staff: StaffIdentity) -> Select:

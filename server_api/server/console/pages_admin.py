@@ -6,9 +6,12 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from starlette.exceptions import HTTPException
+
+from server_api.server import lockout
 from server_api.server.auth import StaffIdentity, current_staff, hash_password
 from server_api.server.console.common import (
-    admin_only, audit, checked_staff, flash, form_transaction, redirect, render,
+    RowId, admin_only, audit, checked_staff, flash, form_transaction, redirect, render,
 )
 from server_api.server.models import Centre, Person, StaffUser, Terminal
 from server_api.server.validation import (
@@ -65,8 +68,9 @@ def _staff_page(request: Request, staff: StaffIdentity, status: int = 200,
         accounts = list(session.scalars(select(StaffUser).options(selectinload(StaffUser.centre))
                                         .order_by(StaffUser.username)))
         centres = list(session.scalars(select(Centre).order_by(Centre.name)))
+        locked = lockout.locked_accounts(session, [a.username for a in accounts], ctx.clock())
     return render(request, "staff.html", staff, status=status, error=error, accounts=accounts,
-                  centres=centres, values=values or {"role": "staff"})
+                  centres=centres, values=values or {"role": "staff"}, locked=locked)
 
 
 @router.get("/staff")
@@ -92,6 +96,8 @@ def create_staff(request: Request, username: str = Form(""), password: str = For
                 raise FormError("error.centre_unknown")
             if role == "staff" and centre is None:
                 raise FormError("error.staff_needs_centre")
+            if role == "editor":  # the lesson library is shared by every centre
+                centre = None
             if session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
                 raise FormError("error.username_taken", username=username)
             user = StaffUser(username=username, password_hash=hash_password(password), role=role,
@@ -105,3 +111,21 @@ def create_staff(request: Request, username: str = Form(""), password: str = For
         return _staff_page(request, staff, 400, exc, values)
     flash(request, "notice.staff_created", username=username)
     return redirect("/console/staff", created=user.id)
+
+
+@router.post("/staff/{account_id}/unlock")
+def unlock_staff(request: Request, account_id: RowId,
+                 staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    """Lift the sign-in lockout of an account before it runs out (audited)."""
+    admin_only(staff)
+    ctx = request.app.state.ctx
+    with ctx.db.session(write=True) as session:
+        account = session.get(StaffUser, account_id)
+        if account is None:
+            raise HTTPException(404)
+        was_locked = lockout.clear(session, lockout.account_key(account.username), ctx.clock())
+        audit(session, staff, ctx.clock(), "staff_unlock", f"staff:{account.id}",
+              "was_locked" if was_locked else "not_locked")
+        username = account.username
+    flash(request, "notice.staff_unlocked", username=username)
+    return redirect("/console/staff")
