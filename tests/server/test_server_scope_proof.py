@@ -23,6 +23,7 @@ from server_api.server.app import create_app
 from tests.server.central_helpers import (
     TerminalClient, b64, enrol, event, jpeg_bytes, write_video,
 )
+from tests.server.fleet_helpers import command_result, heartbeat
 from tests.server.module_server import DATABASES, module_database
 from tests.server.test_api_contract import app_operations
 from tests.staff_console import StaffConsole, make_id_number, start_server
@@ -86,6 +87,16 @@ PROBES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/terminal/persons/{person_id}/leaves"): "api_row",
     ("GET", "/api/v1/terminal/persons/{person_id}/lessons"): "api_row",
     ("GET", "/api/v1/terminal/lessons/{lesson_id}/content"): "api_row",
+    # The fleet: terminal pages, their commands, attachments and configuration.
+    ("GET", "/console/dashboard/live"): "list",
+    ("GET", "/console/terminals/{terminal_id}"): "row",
+    ("GET", "/console/terminals/{terminal_id}/commands/{command_id}/attachment"): "row",
+    ("GET", "/console/fleet/centres/{centre_id}/config"): "row",
+    ("POST", "/console/terminals/{terminal_id}/commands"): "post_row",
+    ("POST", "/console/terminals/{terminal_id}/config"): "post_row",
+    ("POST", "/console/fleet/centres/{centre_id}/config"): "post_row",
+    ("POST", "/api/v1/terminal/heartbeat"): "api_heartbeat",
+    ("POST", "/api/v1/terminal/commands/{command_id}/result"): "api_command",
 }
 # Form fields of the posts, aimed at centre B's rows (filled in by ``_fields``).
 FORMS = {
@@ -99,7 +110,13 @@ FORMS = {
     "/console/centres": {"name": "越权中心"},
     "/console/staff": {"username": "sneaky", "password": PASSWORD, "role": "admin"},
     "/console/lessons": {"title": "越权上传"},
+    "/console/terminals/{terminal_id}/commands": {"kind": "lock"},
+    "/console/terminals/{terminal_id}/config": {"idle_timeout_s": "20"},
+    "/console/fleet/centres/{centre_id}/config": {"idle_timeout_s": "20"},
 }
+# A 1x1 PNG: centre B's terminal answers a screenshot command with it.
+PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
+           "rkJggg==")
 
 
 @dataclass
@@ -171,9 +188,19 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     [call_b] = [c["id"] for c in admin.open_staff_calls() if c["terminal"] == TERMINAL_B]
     [terminal_row_b] = [int(r["id"]) for r in admin.terminals()
                         if r.get("terminal-id") == terminal_b.terminal_id]
+    # B's terminal reports, answers a screenshot with a picture, and has a lock pending.
+    for kind in ("screenshot", "lock"):
+        admin.post(f"/console/terminals/{terminal_row_b}/commands", {"kind": kind})
+    pending = heartbeat(terminal_b).json()["commands"]
+    assert [c["kind"] for c in pending] == ["screenshot", "lock"], pending
+    shot_b = pending[0]["id"]
+    assert command_result(terminal_b, shot_b, status="done", message="屏幕截图",
+                          attachment_b64=PNG_1PX, attachment_type="image/png").status_code == 200
+    admin.post(f"/console/fleet/centres/{centre_b}/config", {"idle_timeout_s": "120"})
     ids = {"person_id": person_b, "checkin_id": checkin_b, "failure_id": failure_b,
            "call_id": call_b, "terminal_id": terminal_row_b, "lesson_id": lesson,
-           "centre_id": centre_b, "account_id": 1}
+           "centre_id": centre_b, "account_id": 1, "command_id": shot_b,
+           "pending_command_id": pending[1]["id"]}
     markers = [NAME_B, mask_name(NAME_B), id_b, id_b[:6] + "********" + id_b[-4:], CENTRE_B,
                TERMINAL_B, terminal_b.terminal_id, LEAVE_B, DESTINATION_B,
                f"/checkins/{checkin_b}/", f"/verifications/{failure_b}/",
@@ -280,7 +307,9 @@ def _state(world: World) -> tuple:
             sorted((f["id"], f["status"]) for f in admin.verifications()),
             sorted((r["id"], r.get("revoked", "")) for r in admin.terminals()),
             admin.pending_leaves(),
-            admin.get("/console/lessons").text.count("data-person-id"))
+            admin.get("/console/lessons").text.count("data-person-id"),
+            sorted(r["command-id"] for r in admin.rows(f"/console/terminals/{world.ids['terminal_id']}")
+                   if "command-id" in r))
 
 
 def test_a_terminal_of_centre_a_gets_nothing_of_centre_b(world):
@@ -297,6 +326,16 @@ def test_a_terminal_of_centre_a_gets_nothing_of_centre_b(world):
             answer = terminal.get(api_path)
             assert answer.status_code == 200
             assert world.ids["person_id"] not in [p["id"] for p in answer.json()["persons"]]
+        elif kind == "api_heartbeat":
+            answer = heartbeat(terminal)
+            assert answer.status_code == 200
+            body = answer.json()
+            assert body["commands"] == []  # B's pending lock is not A's
+            assert body["config"]["idle_timeout_s"] != 120  # nor is B's centre's setting
+        elif kind == "api_command":
+            for command_id in (world.ids["command_id"], world.ids["pending_command_id"]):
+                answer = command_result(terminal, command_id, status="done", message="x")
+                assert answer.status_code == 404, (path, answer.status_code)
         elif kind == "api_events":
             answer = terminal.post_events(
                 event("checkin", world.ids["person_id"], match_score=0.9),
