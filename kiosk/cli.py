@@ -33,13 +33,14 @@ def build_settings(args: argparse.Namespace) -> KioskSettings:
 CHILD_ENV = "KIOSK_APP_CHILD"
 
 
-def supervise(argv: list[str]) -> int:
-    """Run the application in a child process; start it again after a restart command."""
+def supervise(command: list[str]) -> int:
+    """Run the application (``command``) in a child process; start it again after a
+    restart command; return the child's exit code otherwise."""
     from kiosk.fleet_host import RESTART_EXIT_CODE
 
     env = dict(os.environ, **{CHILD_ENV: "1"})
     while True:
-        child = subprocess.Popen([sys.executable, "-m", "kiosk.cli", *argv], env=env)
+        child = subprocess.Popen(command, env=env)
         previous = {sig: signal.signal(sig, lambda s, _f: child.send_signal(s))
                     for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -55,7 +56,7 @@ def supervise(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if os.environ.get(CHILD_ENV) != "1":
-        return supervise(argv)
+        return supervise([sys.executable, "-m", "kiosk.cli", *argv])
     return run_app(argv)
 
 
