@@ -381,3 +381,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(100), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# The fleet's tables share this Base (kept in their own module for size).
+from server_api.server import fleet_models  # noqa: E402,F401

@@ -12,13 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from server_api.server.auth import LoginRequired
 from server_api.server.console import (
-    pages_admin, pages_auth, pages_home, pages_leaves, pages_lessons, pages_persons,
+    pages_admin, pages_auth, pages_fleet, pages_home, pages_leaves, pages_lessons, pages_persons,
     pages_terminals, pages_verifications,
 )
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 for _module in (pages_auth, pages_home, pages_admin, pages_persons, pages_terminals,
-                pages_leaves, pages_lessons, pages_verifications):
+                pages_leaves, pages_lessons, pages_verifications, pages_fleet):
     router.include_router(_module.router)
 
 

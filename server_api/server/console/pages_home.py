@@ -1,4 +1,5 @@
-"""The dashboard (open staff calls first), the check-in list and check-in snapshots."""
+"""The dashboard (open staff calls first, terminals not online, refreshed in place), the
+check-in list and check-in snapshots."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
@@ -8,19 +9,23 @@ from sqlalchemy.orm import selectinload
 from starlette.exceptions import HTTPException
 
 from server_api import contract
-from server_api.server.auth import StaffIdentity, current_staff
+from server_api.server.auth import StaffIdentity, csrf_token, current_staff
 from server_api.server.biometrics import active_persons
 from server_api.server.console.common import (
-    SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, person_in_scope,
-    redirect, render, scoped,
+    SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, language,
+    person_in_scope, redirect, render, scoped,
 )
 from server_api.server.console.pages_verifications import open_count as open_verifications
+from server_api.server.fleet import STATES, terminal_views
+from server_api.server.i18n import translator
 from server_api.server.models import Checkin, Leave, Person, StaffCall, Terminal
 
 router = APIRouter()
 DASHBOARD_CHECKINS = 10
 DASHBOARD_STAFF_CALLS = 100
 LIST_CHECKINS = 200
+# How often an open dashboard fetches its panels again (seconds).
+DASHBOARD_REFRESH_S = 3
 
 
 def recent_checkins(session, staff: StaffIdentity, limit: int) -> list[Checkin]:
@@ -43,8 +48,8 @@ def _count(session, stmt, column, staff: StaffIdentity) -> int:
     return session.scalar(scoped(stmt, column, staff)) or 0
 
 
-@router.get("/")
-def dashboard(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
+def _dashboard(request: Request, staff: StaffIdentity) -> dict:
+    """What the dashboard's panels show (the page and its live fragment)."""
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
         counts = {
@@ -54,8 +59,6 @@ def dashboard(request: Request, staff: StaffIdentity = Depends(current_staff)) -
                 session, select(func.count(Leave.id)).join(Person, Person.id == Leave.person_id)
                 .where(Leave.status == contract.LeaveStatus.pending.value),
                 Person.centre_id, staff),
-            "terminals": _count(session, select(func.count(Terminal.id))
-                                .where(Terminal.revoked_at.is_(None)), Terminal.centre_id, staff),
             "staff_calls": _count(
                 session, select(func.count(StaffCall.id))
                 .join(Terminal, Terminal.id == StaffCall.terminal_id)
@@ -64,8 +67,31 @@ def dashboard(request: Request, staff: StaffIdentity = Depends(current_staff)) -
         }
         staff_calls = open_staff_calls(session, staff, DASHBOARD_STAFF_CALLS)
         checkins = recent_checkins(session, staff, DASHBOARD_CHECKINS)
-    return render(request, "dashboard.html", staff, counts=counts, checkins=checkins,
-                  staff_calls=staff_calls)
+        terminals = list(session.scalars(scoped(
+            select(Terminal).options(selectinload(Terminal.centre))
+            .order_by(Terminal.name, Terminal.id), Terminal.centre_id, staff)))
+        views = terminal_views(session, terminals, ctx.clock())
+    counts["terminals"] = sum(v.state != "revoked" for v in views)
+    by_state = {state: sum(v.state == state for v in views) for state in STATES}
+    not_online = [v for v in views if v.state in ("stale", "offline", "never")]
+    return dict(counts=counts, checkins=checkins, staff_calls=staff_calls,
+                terminal_states=by_state, not_online=not_online)
+
+
+@router.get("/")
+def dashboard(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
+    return render(request, "dashboard.html", staff, refresh_s=DASHBOARD_REFRESH_S,
+                  **_dashboard(request, staff))
+
+
+@router.get("/dashboard/live")
+def dashboard_live(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
+    """The dashboard's panels alone: the open page fetches them every few seconds (it
+    leaves the session's pending notices alone, unlike ``render``)."""
+    context = dict(_dashboard(request, staff), t=translator(language(request)), staff=staff,
+                   csrf=csrf_token(request), lang=language(request))
+    return request.app.state.ctx.templates.TemplateResponse(
+        request, "_dashboard_live.html", context, headers=SECURITY_HEADERS)
 
 
 @router.post("/staff-calls/{call_id}/resolve")

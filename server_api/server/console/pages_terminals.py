@@ -1,4 +1,5 @@
-"""Terminals: one-time enrolment tokens, the list of terminals, revocation."""
+"""Terminals: one-time enrolment tokens, the list of terminals with their reported
+state, revocation."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,6 +15,7 @@ from server_api.server.console.common import (
     RowId, audit, centre_in_scope, checked_staff, flash, redirect, render, scoped,
     visible_centres,
 )
+from server_api.server.fleet import terminal_views
 from server_api.server.models import Terminal
 from server_api.server.terminal_auth import issue_enrol_token
 from server_api.server.validation import FormError, parse_id
@@ -28,9 +30,10 @@ def _terminals_page(request: Request, staff: StaffIdentity, status: int = 200,
         stmt = (select(Terminal).options(selectinload(Terminal.centre))
                 .order_by(Terminal.revoked_at.is_not(None), Terminal.created_at.desc()))
         terminals = list(session.scalars(scoped(stmt, Terminal.centre_id, staff)))
+        views = terminal_views(session, terminals, ctx.clock())
         centres = visible_centres(session, staff)
     return render(request, "terminals.html", staff, status=status, error=error,
-                  terminals=terminals, centres=centres)
+                  views=views, centres=centres)
 
 
 @router.get("/terminals")
