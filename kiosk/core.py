@@ -146,10 +146,10 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin):
         return self.clock.now().astimezone(LOCAL_ZONE)
 
     def end_session(self) -> None:
+        if self.terminal_config is not None and self.in_use():
+            self.set_language(self.languages()[0])  # the next person starts in the first one
         self.person = None
         self.staff_mode = False
-        if self.terminal_config is not None:  # the next person starts in the first language
-            self.set_language(self.languages()[0])
         self._score = 0.0
         if self.watcher is not None:
             self.watcher.best_frame = None

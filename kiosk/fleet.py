@@ -113,7 +113,8 @@ class FleetAgent:
         if self._apply(answer.config):
             self._wake.set()  # tell the console the new version at once
         for command in answer.commands:
-            self._handle(command)
+            if self._handle(command):
+                self._wake.set()  # report the state the command changed at once
         self._run_waiting()
         return True
 
@@ -130,22 +131,22 @@ class FleetAgent:
         log.info("configuration version %d in force", config.version)
         return True
 
-    def _handle(self, command: Command) -> None:
+    def _handle(self, command: Command) -> bool:
+        """Run a new command (True), or leave one that ran before to _resend (False)."""
         restart = command.kind == CommandKind.restart_app
         if not fleet_store.record_received(self.store, command.id, command.kind.value,
                                            "waiting" if restart else "running", self.clock.now()):
-            return  # ran before: its answer is re-sent by _resend until acknowledged
+            return False  # ran before: its answer is re-sent by _resend until acknowledged
         log.info("command %d: %s", command.id, command.kind.value)
         if restart:
-            return  # runs when nobody uses the terminal (_run_waiting)
-        if command.kind == CommandKind.reload_config:
-            self._wake.set()
+            return False  # runs when nobody uses the terminal (_run_waiting)
         try:
             result = self.host.run_command(command.kind)
         except Exception as exc:  # noqa: BLE001 - staff see the failure, the kiosk goes on
             log.exception("command %d failed", command.id)
             result = CommandResult(status="failed", message=f"error: {type(exc).__name__}")
         self._finish(command.id, result)
+        return True
 
     def _finish(self, command_id: int, result: CommandResult) -> bool:
         fleet_store.record_result(self.store, command_id, result)

@@ -271,3 +271,14 @@ def test_without_central_the_agent_stays_idle(tmp_path, clock):
     assert isinstance(c.fleet, FleetAgent) and not c.fleet.beat_once()
     assert c.service_state().open and c.languages() == ["zh_CN", "en"]
     c.store.close()
+
+
+def test_the_next_person_starts_in_the_first_offered_language(core, central):
+    central.config = TerminalConfig(version=2, languages=["zh_CN", "en"])
+    core.fleet.beat_once()
+    core.set_language("en")  # chosen at the idle screen, before identification
+    core.end_session()  # e.g. the idle screen starting a new attempt: no session ended
+    assert core.language == "en"
+    core._open_session(7, 0.9)
+    core.end_session()
+    assert core.language == "zh_CN"
