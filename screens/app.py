@@ -63,6 +63,7 @@ class KioskApp(App):
         self.manager = None
         self.topbar = None
         self.call_staff_popup = None
+        self._shown_language = core.language
 
     def build(self):
         from kivy.core.window import Window
@@ -116,12 +117,16 @@ class KioskApp(App):
     # top bar actions ----------------------------------------------------------
     def toggle_language(self) -> None:
         """Switch 中文 <-> English and redraw every text."""
-        from screens.widgets import retranslate
-
         offered = list(self.core.languages()) or list(LANGUAGES)
         current = self.core.language
         self.core.set_language(offered[(offered.index(current) + 1) % len(offered)]
                                if current in offered else offered[0])
+        self._retranslate_all()
+
+    def _retranslate_all(self) -> None:
+        from screens.widgets import retranslate
+
+        self._shown_language = self.core.language
         retranslate(self.topbar)
         retranslate(self.call_staff_popup)
         screen = self.current_screen
@@ -160,6 +165,8 @@ class KioskApp(App):
             return
         self.topbar.language_button.opacity = 1 if len(offered) > 1 else 0
         self.topbar.language_button.disabled = len(offered) <= 1
+        if self.core.language != self._shown_language:  # the core changed it (end of a
+            self._retranslate_all()                     # session, new configuration)
         current = self.manager.current
         if not state.open and current in PERSONLESS_SCREENS:
             self.go("out_of_service")
