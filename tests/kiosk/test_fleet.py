@@ -282,3 +282,13 @@ def test_the_next_person_starts_in_the_first_offered_language(core, central):
     core._open_session(7, 0.9)
     core.end_session()
     assert core.language == "zh_CN"
+
+
+def test_kiosk_migrations_build_exactly_the_models(core):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from kiosk.store.models import Base
+
+    with core.store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
