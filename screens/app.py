@@ -93,8 +93,17 @@ class KioskApp(App):
 
     # navigation -------------------------------------------------------------
     def go(self, name: str) -> None:
-        """Show screen `name`."""
+        """Show screen `name` (the idle screen is 暂停服务 while out of service)."""
+        if name == "idle" and not self._in_service():
+            name = "out_of_service"
         self.manager.current = name
+
+    def _in_service(self) -> bool:
+        try:
+            return self.core.service_state().open
+        except Exception:  # noqa: BLE001 - a broken check must not block the screens
+            log.exception("service_state failed")
+            return True
 
     @property
     def current_screen(self):
