@@ -291,10 +291,19 @@ def client_calls_from_source(source: str) -> list[ClientCall]:
     for function in cls.body:
         if not isinstance(function, ast.FunctionDef) or function.name.startswith("_"):
             continue
-        # body = c.Model(...).model_dump(...): the request model, by variable name
+        # body = c.Model(...).model_dump(...), or param.model_dump(...) of a parameter
+        # annotated with a contract model: the request model, by variable name
         built: dict[str, str] = {}
         parsed: set[str] = set()
+        params = {a.arg: _contract_model(a.annotation) for a in function.args.args}
         for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call) \
+                    and isinstance(node.value.func, ast.Attribute) \
+                    and node.value.func.attr == "model_dump" \
+                    and isinstance(node.value.func.value, ast.Name) \
+                    and params.get(node.value.func.value.id):
+                built[node.targets[0].id] = params[node.value.func.value.id]
             if isinstance(node, ast.Assign) and len(node.targets) == 1 \
                     and isinstance(node.targets[0], ast.Name):
                 for inner in ast.walk(node.value):
@@ -441,6 +450,8 @@ def instance_of(spec: dict, schema: dict) -> Any:
             return "2024-05-06T07:08:09Z"
         if fmt == "date":
             return "2024-05-06"
+        if "pattern" in schema and "default" in schema:  # e.g. opening_hours: "" matches
+            return schema["default"]
         return "x" * max(1, schema.get("minLength", 1))
     if kind == "integer":
         return max(1, schema.get("minimum", 1))
@@ -470,6 +481,11 @@ def sample_arguments(tmp: Path, content: bytes) -> dict[str, tuple]:
         "leaves": (1,),
         "lessons": (1,),
         "download_lesson": (lesson, tmp / "lesson.mp4"),
+        "heartbeat": (contract.HeartbeatRequest(
+            app_version="1.0", free_disk_bytes=10**9, outbox_depth=0,
+            terminal_time="2024-05-06T07:08:09Z",
+            devices={"camera": contract.DeviceReport(state="ok")}),),
+        "command_result": (7, contract.CommandResult(status="done", message="ok")),
     }
 
 

@@ -100,7 +100,7 @@ def test_a_heartbeat_is_stored_and_shown_as_reported(fleet, clock):
     row = row_of(fleet.admin, fleet.terminal)
     assert (row["state"], row["locked"], row["app-version"]) == ("online", "yes", "1.4.2")
     html = fleet.admin.get(f"/console/terminals/{row['id']}").text
-    for shown in ("1.4.2", "2026-11-30.1", "待上传 7 条", "+42 秒", "打印机：故障", "读卡器：不可用",
+    for shown in ("1.4.2", "2026-11-30.1", "待上传 7 条", "终端慢 42 秒", "打印机：故障（缺纸）", "读卡器：不可用",
                   "12.0 GB", "暂停服务"):
         assert shown in html, shown
     # The dashboard's live fragment (what the open page swaps in) counts it online.
