@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Protocol
 
 from kiosk import fleet_store
@@ -83,9 +84,23 @@ class FleetAgent:
                 self.beat_once()
             except Exception:  # noqa: BLE001 - the heartbeat must never stop for good
                 log.exception("heartbeat round failed")
-            wait = WAITING_POLL_S if fleet_store.waiting(self.store) else self.interval_s
-            self._wake.wait(wait)
-            self._wake.clear()
+            self._pause(time.monotonic() + self.interval_s)
+
+    def _pause(self, until: float) -> None:
+        """Wait for the next heartbeat (or a poke); meanwhile a waiting restart looks
+        every second whether the terminal is free, without extra heartbeats."""
+        while not self._stop.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            if self._wake.wait(min(left, WAITING_POLL_S)):
+                self._wake.clear()
+                return
+            try:
+                if fleet_store.waiting(self.store):
+                    self._run_waiting()
+            except Exception:  # noqa: BLE001
+                log.exception("waiting command failed")
 
     def _recover(self) -> None:
         """A command cut short by a crash or restart is answered, never run again."""

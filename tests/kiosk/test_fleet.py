@@ -292,3 +292,52 @@ def test_kiosk_migrations_build_exactly_the_models(core):
 
     with core.store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_the_heartbeat_thread_reports_runs_commands_and_stops(core, central):
+    import threading
+
+    answered = threading.Event()
+    send = central.command_result
+
+    def command_result(command_id, result):
+        ack = send(command_id, result)
+        answered.set()
+        return ack
+
+    central.command_result = command_result
+    central.offline = True  # the first rounds fail: the thread goes on
+    central.queue(1, "lock")
+    core.fleet.start()
+    try:
+        core.fleet.poke()
+        central.offline = False
+        core.fleet.poke()
+        assert answered.wait(30), "the lock was never answered"
+    finally:
+        core.fleet.stop()
+    assert central.results[1].status == "done" and core.service_state().reason == "locked"
+    assert core.fleet._thread is None
+
+
+def test_a_waiting_restart_goes_ahead_once_the_person_leaves(core, central):
+    import threading
+
+    from tests.e2e.waiting import wait_for
+
+    seen = []
+    restarted = threading.Event()
+    core.set_restart_handler(lambda: (seen.append((core.in_use(), central.results.get(1))),
+                                      restarted.set()))
+    core._open_session(7, 0.9)
+    central.queue(1, "restart_app")
+    core.fleet.start()
+    try:
+        wait_for(lambda: fleet_store.waiting(core.store), 30, "the restart to wait")
+        assert not restarted.is_set()
+        core.end_session()  # no heartbeat needed: the waiting restart looks every second
+        assert restarted.wait(30), "the restart never happened"
+    finally:
+        core.fleet.stop()
+    (in_use, answer), = seen
+    assert not in_use and answer.status == "done"
