@@ -20,6 +20,7 @@ from devices.microphone import make_microphone
 from devices.speaker import make_speaker
 from kiosk.clock import LOCAL_ZONE, Clock
 from kiosk.errors import FlowError
+from kiosk.fleet_host import FleetMixin
 from kiosk.flows import checkin, leave, lessons
 from kiosk.i18n import Translator, translate
 from kiosk.identify import CameraPump, IdentityWatcher
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 DESTINATION_COUNT = 34
 
 
-class KioskCore(IdentityMixin, StaffModeMixin):
+class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin):
     def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
         self.settings = settings.with_simulation()
         self.clock = clock or Clock()
@@ -91,10 +92,11 @@ class KioskCore(IdentityMixin, StaffModeMixin):
         self.card_reader.open()
         self.pump.start()
         self._start_identification()
+        self._start_fleet()
         self.syncer.start()
 
     def stop(self) -> None:
-        for part in (self.watcher, self.syncer):
+        for part in (self.watcher, self.fleet, self.syncer):
             if part is not None:
                 part.stop()
         self.pump.stop()
@@ -137,13 +139,15 @@ class KioskCore(IdentityMixin, StaffModeMixin):
     def session_timed_out(self) -> bool:
         """True when a person or staff member left the screen unattended too long."""
         return ((self.person is not None or self.staff_mode) and
-                self.clock.monotonic() - self._last_activity > self.settings.idle_timeout_s)
+                self.clock.monotonic() - self._last_activity > self.idle_timeout_s())
 
     def local_now(self) -> dt.datetime:
         """The centre's wall-clock time (the time printed on receipts)."""
         return self.clock.now().astimezone(LOCAL_ZONE)
 
     def end_session(self) -> None:
+        if self.terminal_config is not None and self.in_use():
+            self.set_language(self.languages()[0])  # the next person starts in the first one
         self.person = None
         self.staff_mode = False
         self._score = 0.0

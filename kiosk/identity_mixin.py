@@ -119,6 +119,7 @@ class IdentityMixin:
     # --- what the screens call -----------------------------------------------------
     def begin_identification(self) -> None:
         self.end_session()
+        self._require_service()
         self.watcher.begin()
 
     def claim_identity(self, id_number: str) -> None:
@@ -128,6 +129,7 @@ class IdentityMixin:
 
     def _claim(self, person_id: int) -> None:
         self.end_session()
+        self._require_service()
         self.watcher.begin(claimed=person_id)
 
     def _person_for_number(self, id_number: str) -> int:
@@ -161,6 +163,9 @@ class IdentityMixin:
     def identity_state(self) -> IdentityState:
         state = self.watcher.state
         if state.status == "identified" and self.person is None:
+            if not self.service_state().open:  # locked or closed meanwhile: nobody admitted
+                self.watcher.cancel()
+                return self.watcher.state
             self._open_session(state.person_id, state.score)
         return state
 

@@ -76,3 +76,10 @@ def has_pending(store: Store, kind: str, person_id: int) -> bool:
         return s.scalar(select(func.count()).select_from(Outbox).where(
             Outbox.delivered_at.is_(None), Outbox.kind == kind,
             Outbox.person_id == person_id)) > 0
+
+
+def last_delivered(store: Store) -> dt.datetime | None:
+    """When the newest delivered action reached the server (aware UTC), if any."""
+    with store.session() as s:
+        at = s.scalar(select(func.max(Outbox.delivered_at)))
+    return at.replace(tzinfo=dt.timezone.utc) if at is not None else None

@@ -61,6 +61,10 @@ class KioskSettings(BaseSettings):
         return self.data_dir / "terminal.json"
 
     @property
+    def log_path(self) -> Path:
+        return self.data_dir / "logs" / "kiosk.log"
+
+    @property
     def content_dir(self) -> Path:
         return self.data_dir / "content"
 

@@ -47,6 +47,7 @@ class Syncer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._round = 0
+        self._lock = threading.Lock()  # the loop and a staff "sync now" never overlap
 
     def start(self) -> None:
         if self.client is None or self._thread is not None:
@@ -71,11 +72,19 @@ class Syncer:
             self._wake.wait(self.interval_s)
             self._wake.clear()
 
-    def run_once(self) -> bool:
+    def sync_now(self) -> bool:
+        """Deliver the outbox and refresh the roster now (staff command); True on success."""
+        return self.run_once(roster=True)
+
+    def run_once(self, roster: bool = False) -> bool:
         """One round; True when everything pending was delivered."""
+        with self._lock:
+            return self._round_locked(roster)
+
+    def _round_locked(self, roster: bool) -> bool:
         try:
             done = self.deliver()
-            if self._round % self.roster_every == 0:
+            if roster or self._round % self.roster_every == 0:
                 self.refresh_roster()
             self._round += 1
             self.status.online = True

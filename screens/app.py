@@ -6,7 +6,10 @@ Kivy settings that must precede the window (size, fullscreen, input) are applied
 `configure_kivy()`, which `run()` calls before anything imports `kivy.core.window`.
 """
 import logging
+import tempfile
+import threading
 from datetime import datetime
+from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -21,6 +24,9 @@ log = logging.getLogger(__name__)
 
 LANGUAGES = ("zh_CN", "en")
 SESSION_POLL_SECONDS = 1.0
+CAPTURE_TIMEOUT_S = 5.0
+# Screens without a person or staff on them: the out-of-service screen may replace them.
+PERSONLESS_SCREENS = ("idle", "id_number")
 WINDOW_SIZE = (1280, 800)  # the layout's reference size; fullscreen scales to the panel
 
 
@@ -57,6 +63,7 @@ class KioskApp(App):
         self.manager = None
         self.topbar = None
         self.call_staff_popup = None
+        self._shown_language = core.language
 
     def build(self):
         from kivy.core.window import Window
@@ -79,12 +86,24 @@ class KioskApp(App):
         root.add_widget(self.topbar)
         root.add_widget(self.manager)
         Clock.schedule_interval(self._poll_session, SESSION_POLL_SECONDS)
+        self.core.set_screen_capture(self.capture_png)
+        self.core.set_restart_handler(lambda: Clock.schedule_once(lambda _dt: self.stop(), 0))
+        Clock.schedule_once(self._poll_service, 0)
         return root
 
     # navigation -------------------------------------------------------------
     def go(self, name: str) -> None:
-        """Show screen `name`."""
+        """Show screen `name` (the idle screen is 暂停服务 while out of service)."""
+        if name == "idle" and not self._in_service():
+            name = "out_of_service"
         self.manager.current = name
+
+    def _in_service(self) -> bool:
+        try:
+            return self.core.service_state().open
+        except Exception:  # noqa: BLE001 - a broken check must not block the screens
+            log.exception("service_state failed")
+            return True
 
     @property
     def current_screen(self):
@@ -107,11 +126,16 @@ class KioskApp(App):
     # top bar actions ----------------------------------------------------------
     def toggle_language(self) -> None:
         """Switch 中文 <-> English and redraw every text."""
+        offered = list(self.core.languages()) or list(LANGUAGES)
+        current = self.core.language
+        self.core.set_language(offered[(offered.index(current) + 1) % len(offered)]
+                               if current in offered else offered[0])
+        self._retranslate_all()
+
+    def _retranslate_all(self) -> None:
         from screens.widgets import retranslate
 
-        current = self.core.language
-        self.core.set_language(LANGUAGES[(LANGUAGES.index(current) + 1) % len(LANGUAGES)]
-                               if current in LANGUAGES else LANGUAGES[0])
+        self._shown_language = self.core.language
         retranslate(self.topbar)
         retranslate(self.call_staff_popup)
         screen = self.current_screen
@@ -137,6 +161,61 @@ class KioskApp(App):
             return
         if timed_out:
             self.end_session()
+        self._poll_service()
+
+    def _poll_service(self, *_):
+        """Show 暂停服务 while the core is out of service (locked, closed), and the idle
+        screen again when it is back; a person or staff member on screen finishes first."""
+        try:
+            state = self.core.service_state()
+            offered = list(self.core.languages())
+        except Exception:  # noqa: BLE001
+            log.exception("service_state failed")
+            return
+        self.topbar.language_button.opacity = 1 if len(offered) > 1 else 0
+        self.topbar.language_button.disabled = len(offered) <= 1
+        if self.core.language != self._shown_language:  # the core changed it (end of a
+            self._retranslate_all()                     # session, new configuration)
+        current = self.manager.current
+        if not state.open and current in PERSONLESS_SCREENS:
+            self.go("out_of_service")
+        elif current == "out_of_service":
+            screen = self.current_screen
+            if state.open:
+                from screens.idle import show_idle
+
+                show_idle(self)
+            elif state != screen.shown:
+                screen.show(state)
+
+    # screen capture (the staff "screenshot" command) ------------------------------
+    def capture_png(self) -> bytes:
+        """A PNG of the screen as shown now; callable from any thread."""
+        if threading.current_thread() is threading.main_thread():
+            return self._grab_png()
+        done, box = threading.Event(), {}
+
+        def grab(_dt):
+            try:
+                box["png"] = self._grab_png()
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                box["error"] = exc
+            finally:
+                done.set()
+
+        Clock.schedule_once(grab, 0)
+        if not done.wait(CAPTURE_TIMEOUT_S):
+            raise TimeoutError("the screen did not answer in time")
+        if "error" in box:
+            raise box["error"]
+        return box["png"]
+
+    @staticmethod
+    def _grab_png() -> bytes:
+        from kivy.core.window import Window
+
+        with tempfile.TemporaryDirectory(prefix="kiosk-shot-") as folder:
+            return Path(Window.screenshot(name=str(Path(folder) / "screen.png"))).read_bytes()
 
     def end_session(self) -> None:
         """Clear the person from the screen and the core, back to the idle screen."""

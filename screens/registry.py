@@ -14,6 +14,7 @@ def all_screens():
     from screens.leave_status import LeaveReturnScreen, LeaveStatusScreen
     from screens.lessons import LessonDownloadScreen, LessonsScreen
     from screens.menu import MenuScreen
+    from screens.out_of_service import OutOfServiceScreen
     from screens.player import LessonPlayerScreen
     from screens.staff import StaffMenuScreen, StaffPinScreen, StaffRosterScreen
     from screens.verify import VerifyScreen
@@ -24,5 +25,5 @@ def all_screens():
         LeaveConfirmScreen(), LeaveStatusScreen(), LeaveReturnScreen(),
         LessonsScreen(), LessonDownloadScreen(), LessonPlayerScreen(),
         StaffPinScreen(), StaffMenuScreen(), StaffRosterScreen(),
-        FaceEnrolScreen(), VoiceEnrolScreen(), EnrolDoneScreen(),
+        FaceEnrolScreen(), VoiceEnrolScreen(), EnrolDoneScreen(), OutOfServiceScreen(),
     ]

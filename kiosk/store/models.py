@@ -127,3 +127,30 @@ class StaffCall(Base):
     person_id: Mapped[int] = mapped_column(Integer)
     screen: Mapped[str] = mapped_column(String(50))
     at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class TerminalSetting(Base):
+    """Fleet state that must survive a restart: the central configuration in force
+    (``config``, TerminalConfig JSON) and the staff lock (``locked``, "1"/"0")."""
+
+    __tablename__ = "terminal_settings"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class FleetCommand(Base):
+    """A staff command this terminal received: run at most once per ``id``.
+
+    ``status``: ``waiting`` (restart_app until nobody uses the terminal), ``running``
+    (started; a restart in this state answers "failed"), ``done``/``failed`` (answered).
+    ``result_sealed`` holds the CommandResult JSON (sealed, context ``command:<id>``: a
+    screenshot may show a person) until the server acknowledges it; then it is dropped.
+    """
+
+    __tablename__ = "fleet_commands"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    result_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from kiosk.clock import Clock
 from kiosk.core import KioskCore
 from kiosk.roster import persons
 from kiosk.errors import FlowError
@@ -20,8 +21,18 @@ from tests.staff_console import ConsoleError
 pytestmark = pytest.mark.slow
 
 
-def start_core(settings) -> KioskCore:
-    core = KioskCore(settings)
+class AdvancingClock(Clock):
+    """The real clock whose monotonic time a test moves on (inactivity, no sleeping)."""
+
+    def __init__(self) -> None:
+        self.skipped_s = 0.0
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self.skipped_s
+
+
+def start_core(settings, clock: Clock | None = None) -> KioskCore:
+    core = KioskCore(settings, clock=clock)
     core.start()
     wait_for(lambda: persons(core.store), 20, "the roster to arrive")
     return core
@@ -132,13 +143,17 @@ def test_unenrolled_face_is_not_identified(centre, sim, kiosk_settings):
 
 
 def test_inactivity_returns_to_idle_and_clears_the_person(centre, sim, kiosk_settings):
-    core = start_core(kiosk_settings.model_copy(update={"idle_timeout_s": 1.0}))
+    clock = AdvancingClock()
+    core = start_core(kiosk_settings, clock)
     try:
         enrol(core, sim, centre.person_id)
         assert identify(core, sim).status == "identified"
         assert core.person is not None and not core.session_timed_out()
         assert not core.staff_mode  # identifying a person closed staff mode
-        wait_for(core.session_timed_out, 5, "the inactivity timeout")
+        clock.skipped_s = core.idle_timeout_s() - 2  # the centre's timeout (90 s by default)
+        assert not core.session_timed_out()
+        clock.skipped_s += 3
+        assert core.session_timed_out()
         core.end_session()
         assert core.person is None
         with pytest.raises(FlowError):

@@ -17,6 +17,11 @@ check, no database. Behaviour is configured by the settings dict of the scenario
   timeout_seconds   inactivity timeout of a session (default 120)
   work_dir     where prepared lesson videos are written
   log_file     JSON lines of every call that changes something (for assertions)
+  service_file a JSON file {"reason": "locked"|"closed", "hours": "22:00-06:00"}: the
+               terminal is out of service while it exists (kiosk.service.ServiceState)
+  languages    languages offered (default both)
+  capture_to   when set, the screen capture the app registers is called once from a
+               thread (as the fleet's screenshot command does) and its PNG written here
 """
 import json
 import threading
@@ -106,6 +111,32 @@ class FakeCore:
 
     def speak(self, key, **kw): self._log("speak", key=key)
     def device_status(self): return {}
+
+    # --- fleet: service state, languages, what the app registers ---------------------
+    def service_state(self):
+        from kiosk.service import ServiceState
+
+        path = self.settings.get("service_file")
+        if not path or not Path(path).is_file():
+            return ServiceState()
+        data = json.loads(Path(path).read_text("utf-8"))
+        return ServiceState(data.get("reason", "locked"), data.get("hours", ""))
+
+    def languages(self): return list(self.settings.get("languages", ["zh_CN", "en"]))
+    def set_restart_handler(self, handler): self._restart_handler = handler
+
+    def set_screen_capture(self, capture):
+        target = self.settings.get("capture_to")
+        if capture is None or not target:
+            return
+
+        def grab():
+            time.sleep(2.0)  # let the first screen draw
+            png = capture()
+            Path(target).write_bytes(png)
+            self._log("captured", size=len(png))
+
+        threading.Thread(target=grab, name="capture", daemon=True).start()
 
     # --- camera and identity -----------------------------------------------------
     def _camera_image(self):

@@ -292,6 +292,47 @@ def test_inactivity_timeout_clears_the_person(tmp_path, faces):
     assert "end_session" in names[names.index("identified"):]
 
 
+def out_of_service_tour(tmp_path: Path) -> list:
+    """Locked by staff, then outside opening hours, then back in service, by itself."""
+    states, service = tmp_path / "states", tmp_path / "service"
+    states.mkdir()
+    (states / "locked.json").write_text(json.dumps({"reason": "locked"}), "utf-8")
+    (states / "closed.json").write_text(json.dumps({"reason": "closed", "hours": "22:00-06:00"}),
+                                        "utf-8")
+    state = str(service / "state.json")
+    return [
+        {"wait_screen": "idle"}, {"copy": str(states / "locked.json"), "to": state},
+        {"wait_screen": "out_of_service"}, {"wait_text": "工作人员已暂停本终端的服务"},
+        _shot("out_of_service_locked"),
+        {"tap": "topbar.language"}, {"wait_text": "Staff have paused this terminal"},
+        _shot("out_of_service_locked_en"), {"tap": "topbar.language"},
+        {"copy": str(states / "closed.json"), "to": state}, {"wait_text": "每天 22:00-06:00"},
+        _shot("out_of_service_closed"),
+        {"tap": "out_of_service.call_staff"}, {"wait_text": "已呼叫工作人员"},
+        {"tap": "call_staff.close"}, {"wait_gone": "已呼叫工作人员"},
+        {"tap": "out_of_service.staff"}, {"wait_screen": "staff_pin"},  # staff can still work
+        {"tap": "nav.back"}, {"wait_screen": "out_of_service"},
+        {"clear_dir": str(service)}, {"wait_screen": "idle"}, {"expect_no_text": "暂停服务"},
+    ]
+
+
+def test_out_of_service_screen_and_screen_capture_with_fake_core(tmp_path):
+    import cv2
+
+    capture = tmp_path / "capture.png"
+    (tmp_path / "cam").mkdir()
+    scenario = fake_scenario(tmp_path, out_of_service_tour(tmp_path), SCREENSHOTS / "fake-service",
+                             service_file=str(tmp_path / "service" / "state.json"),
+                             capture_to=str(capture))
+    result = run_driver(scenario, tmp_path)
+    assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
+    calls = _calls(tmp_path)
+    assert any(c["call"] == "call_staff" and c["screen"] == "out_of_service" for c in calls)
+    assert "cancel_identification" in [c["call"] for c in calls]  # nobody identified while closed
+    picture = cv2.imread(str(capture))  # taken from another thread, as the fleet command does
+    assert picture is not None and picture.shape[:2] == (800, 1280) and picture.std() > 5
+
+
 def real_core_scenario(tmp_path: Path) -> dict:
     """The real core, no central server: idle, call staff, language, staff PIN and menu."""
     simulate = tmp_path / "simulate"
