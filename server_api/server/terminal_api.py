@@ -87,8 +87,8 @@ def _roster_person(p: Person) -> contract.RosterPerson:
 def post_events(batch: contract.EventBatch,
                 terminal: TerminalIdentity = Depends(authenticated_terminal),
                 ctx: ServerContext = Depends(get_context)) -> contract.EventBatchResponse:
-    """Store a batch in order, in one transaction, each event (or run of check-ins) in its
-    own SAVEPOINT (``events_bulk``).
+    """Store a batch in order, in one transaction, each event (or run of consecutive
+    check-ins) in its own SAVEPOINT.
 
     Each event is answered "stored", "duplicate" (a key already stored from this
     terminal) or "rejected" with the stable code of the refusal; a rejected event is
