@@ -182,7 +182,7 @@ class StaffConsole:
 
     def pending_leaves(self) -> list[str]:
         """Keys of the leave requests waiting for a decision."""
-        return [r["key"] for r in self.rows("/console/leaves") if "key" in r and "status" not in r]
+        return [r["key"] for r in self.rows("/console/leaves") if r.get("status") == "pending"]
 
     def decide_leave(self, leave_key: str, approve: bool, note: str = "") -> None:
         self.post("/console/leaves/decide", {"leave_key": leave_key, "note": note,

@@ -12,13 +12,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from server_api.server.auth import LoginRequired
 from server_api.server.console import (
-    pages_admin, pages_auth, pages_home, pages_leaves, pages_lessons, pages_persons,
-    pages_terminals, pages_verifications,
+    pages_admin, pages_auth, pages_checkins, pages_enrolment, pages_home, pages_leaves,
+    pages_lessons, pages_overdue, pages_persons, pages_terminals, pages_verifications,
 )
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 for _module in (pages_auth, pages_home, pages_admin, pages_persons, pages_terminals,
-                pages_leaves, pages_lessons, pages_verifications):
+                pages_leaves, pages_lessons, pages_verifications, pages_checkins, pages_overdue,
+                pages_enrolment):
     router.include_router(_module.router)
 
 

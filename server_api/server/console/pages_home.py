@@ -1,4 +1,4 @@
-"""The dashboard (open staff calls first), the check-in list and check-in snapshots."""
+"""The dashboard (open staff calls first) and check-in snapshots (the list: ``pages_checkins``)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
@@ -20,7 +20,6 @@ from server_api.server.models import Checkin, Leave, Person, StaffCall, Terminal
 router = APIRouter()
 DASHBOARD_CHECKINS = 10
 DASHBOARD_STAFF_CALLS = 100
-LIST_CHECKINS = 200
 
 
 def recent_checkins(session, staff: StaffIdentity, limit: int) -> list[Checkin]:
@@ -89,14 +88,6 @@ def resolve_staff_call(request: Request, call_id: RowId,
     flash(request, "notice.staff_call_resolved" if done else "notice.staff_call_already_resolved",
           terminal=terminal_name)
     return redirect("/console/")
-
-
-@router.get("/checkins")
-def checkins_page(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
-    ctx = request.app.state.ctx
-    with ctx.db.session() as session:
-        checkins = recent_checkins(session, staff, LIST_CHECKINS)
-    return render(request, "checkins.html", staff, checkins=checkins)
 
 
 @router.get("/checkins/{checkin_id}/snapshot")
