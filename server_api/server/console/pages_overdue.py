@@ -40,7 +40,8 @@ def _filters(request: Request, staff: StaffIdentity) -> Filters:
     if filters.values["list"] not in LISTS:
         filters.values["list"] = "reporting"
     days = parse_int(filters.values["days"], "error.filter_days", 1, MAX_DAYS)
-    filters.values["days"] = str(days or DEFAULT_DAYS)
+    # The days filter belongs to the reporting list only (also in an export's audit).
+    filters.values["days"] = str(days or DEFAULT_DAYS) if filters.values["list"] == "reporting" else ""
     filters.parsed = {"days": days or DEFAULT_DAYS}
     return filters
 
