@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -272,3 +273,18 @@ def _exports(world: Seed) -> list[tuple[int, str]]:
                 .order_by(AuditEntry.id))]
     finally:
         db.dispose()
+
+
+def test_lists_in_english_show_no_missing_text(lists):
+    english = StaffConsole(lists.base_url)
+    english.login("admin", lists.admin_password)
+    english.get("/console/lang?to=en&next=/console/overdue")
+    for path in ("/console/checkins?view=day", "/console/checkins?view=person", "/console/overdue",
+                 "/console/overdue?list=returns", "/console/leaves", "/console/verifications",
+                 "/console/enrolment"):
+        text = english.get(path).text
+        assert not re.search(r"\b(lists|overdue|enrolment|checkins|leaves|error)\.[a-z_]+\b",
+                             re.sub(r"<[^>]+>", " ", text)), path
+    assert "Overdue lists" in english.get("/console/overdue").text
+    table = export(english, "/console/overdue.csv")
+    assert table[0][:3] == ["Person", "ID number", "Centre"]

@@ -42,6 +42,7 @@ def at(kind: str, person_id: int, when: str, key: str | None = None, **payload) 
 @dataclass
 class Seed:
     base_url: str
+    admin_password: str
     admin: StaffConsole
     staff_a: StaffConsole
     staff_b: StaffConsole
@@ -50,6 +51,7 @@ class Seed:
     persons: dict[str, int] = field(default_factory=dict)  # name -> id
     ids: dict[str, str] = field(default_factory=dict)  # name -> ID number
     terminals: dict[str, int] = field(default_factory=dict)  # name -> console id
+    database_url: str = ""  # set by the test module, to read the audit log
 
 
 def _terminal(base_url: str, admin: StaffConsole, centre: int, name: str,
@@ -78,7 +80,7 @@ def seed(base_url: str, admin_password: str, clock: FrozenClock) -> Seed:
     staff_a, staff_b = StaffConsole(base_url), StaffConsole(base_url)
     staff_a.login("staff-a", PASSWORD)
     staff_b.login("staff-b", PASSWORD)
-    world = Seed(base_url, admin, staff_a, staff_b, centre_a, centre_b)
+    world = Seed(base_url, admin_password, admin, staff_a, staff_b, centre_a, centre_b)
 
     def person(centre: int, name: str, serial: int, days_ago: int) -> int:
         clock.now = NOW - dt.timedelta(days=days_ago)  # registration time
