@@ -223,6 +223,21 @@ def test_verification_failures_filter_by_status_and_reason(lists):
         "rows=1 status=open&reason=face_mismatch"
 
 
+def test_open_verification_failures_page_through(lists):
+    b = lists.staff_b
+
+    def open_rows(**query):
+        return [r for r in rows(b, "/console/verifications", **query) if r.get("status") == "open"]
+
+    first, second = open_rows(), open_rows(page=2)
+    assert len(first) == 50 and len(second) == BULK + 1 - 50
+    assert first[0]["reason"] == "face_mismatch"  # the newest first
+    assert not {r["failure-id"] for r in first} & {r["failure-id"] for r in second}
+    assert len(open_rows(page=2, reason="poor_quality")) == BULK - 50
+    assert 'href="/console/verifications.csv?reason=poor_quality"' in b.get(
+        "/console/verifications?page=2&reason=poor_quality").text  # export: every page
+
+
 def test_enrolment_status_and_not_fully_enrolled_filter(lists):
     a = lists.staff_a
     listed = {r["person"]: (int(r["faces"]), r["voice"], r["last"][:10])

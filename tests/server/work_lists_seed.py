@@ -3,7 +3,7 @@ signed terminal requests, with the server's clock frozen on Monday 2025-06-16 12
 (Asia/Shanghai).
 
 Centre A (城关司法所) has two terminals and six persons, centre B (河西司法所) one
-terminal and one person. ``Seed`` keeps the ids and keys the tests look for.
+terminal, one person and many unidentified failed checks. ``Seed`` keeps the ids and keys the tests look for.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.staff_console import StaffConsole, make_id_number
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 6, 16, 12, 0, tzinfo=SHANGHAI).astimezone(dt.timezone.utc)
 PASSWORD = "password-123456"
-BULK = 55  # check-ins of one person on one day: more than one page of a list
+BULK = 55  # rows of one kind on one day: more than one page of a list
 
 
 class FrozenClock:
@@ -141,7 +141,9 @@ def seed(base_url: str, admin_password: str, clock: FrozenClock) -> Seed:
              destination="湖北省武汉市", start_date="2025-06-05", end_date="2025-06-08",
              reason="探亲"),
           at("verification_failure", li, local(2025, 6, 14, 10), reason="face_mismatch",
-             attempt=1, face_distance=0.8))
+             attempt=1, face_distance=0.8),
+          *[at("verification_failure", 0, local(2025, 6, 2, 8, i), reason="poor_quality",
+               attempt=1) for i in range(BULK)])
     for key in ("leave-a-overdue", "leave-a-due-today", "leave-a-closed", "leave-b-overdue"):
         admin.decide_leave(key, approve=True)
     admin.decide_leave("leave-a-rejected", approve=False)

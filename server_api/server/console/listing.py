@@ -98,8 +98,8 @@ class Filters:
         return urlencode({k: v for k, v in merged.items() if v not in ("", None)})
 
     def audit_text(self) -> str:
-        """The filter, for the audit detail of an export (page number left out)."""
-        return urlencode({k: v for k, v in self.values.items() if v and k != "page"})
+        """The filter, for the audit detail of an export (page numbers left out)."""
+        return urlencode({k: v for k, v in self.values.items() if v and not k.endswith("page")})
 
 
 def read_filters(request: Request, staff: StaffIdentity, names: Iterable[str],

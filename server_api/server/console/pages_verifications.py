@@ -30,7 +30,7 @@ from server_api.server.console.common import (
     language, redirect, render, scoped, visible_centres,
 )
 from server_api.server.console.listing import (
-    Filters, audit_export, csv_text, in_centre, read_filters,
+    Filters, Pager, audit_export, csv_text, in_centre, parse_int, read_filters,
 )
 from server_api.server.console.evidence import (
     evidence_items, evidence_text, is_spoof_suspect, reference_refusal,
@@ -42,8 +42,6 @@ from server_api.server.models import (
 from server_api.server.validation import FormError, optional_text
 
 router = APIRouter()
-LIST_OPEN = 500
-LIST_REVIEWED = 100
 MAX_NOTE = 1000
 TICKED = ("yes", "on", "1", "true")
 
@@ -74,12 +72,15 @@ def _failure_in_scope(session: Session, staff: StaffIdentity,
 
 
 def _filters(request: Request, staff: StaffIdentity) -> Filters:
-    """Status ("" for all) and reason filters; unknown values mean "all"."""
-    filters = read_filters(request, staff, ("status", "reason"))
+    """Status ("" for all) and reason filters (unknown values mean "all"); ``page`` pages
+    through the open failures, ``reviewed_page`` through the reviewed ones."""
+    filters = read_filters(request, staff, ("status", "reason", "reviewed_page"))
     if filters.values["status"] not in REVIEW_STATUSES:
         filters.values["status"] = ""
     if filters.values["reason"] not in contract.VERIFICATION_REASONS:
         filters.values["reason"] = ""
+    filters.parsed = {"reviewed_page": parse_int(filters.values["reviewed_page"],
+                                                 "error.filter_page", 1, 10**6) or 1}
     return filters
 
 
@@ -93,34 +94,43 @@ def _filtered(stmt, staff: StaffIdentity, filters: Filters):
     return stmt
 
 
+def _section(session: Session, staff: StaffIdentity, filters: Filters, is_open: bool,
+             page: int) -> tuple[list[VerificationFailure], Pager]:
+    """One page of the open (newest first) or reviewed (latest review first) failures."""
+    where = (VerificationFailure.review_status == REVIEW_OPEN if is_open
+             else VerificationFailure.review_status != REVIEW_OPEN)
+    total = session.scalar(_filtered(
+        select(func.count(VerificationFailure.id))
+        .join(Terminal, Terminal.id == VerificationFailure.terminal_id).where(where),
+        staff, filters)) or 0
+    pager = Pager(page, total)
+    newest = (VerificationFailure.occurred_at if is_open else VerificationFailure.reviewed_at)
+    stmt = (_base_query().where(where)
+            .order_by(newest.desc(), VerificationFailure.id.desc())
+            .offset(pager.offset).limit(pager.per_page))
+    return list(session.scalars(_filtered(stmt, staff, filters))), pager
+
+
 def _verifications_page(request: Request, staff: StaffIdentity, status: int = 200,
                         error: FormError | None = None) -> Response:
     ctx = request.app.state.ctx
     filters = Filters({"status": "", "reason": ""})
-    open_failures, reviewed, total_open = [], [], 0
+    open_failures, reviewed = [], []
+    open_pager = reviewed_pager = Pager(1, 0)
     with ctx.db.session() as session:
         try:
             filters = _filters(request, staff)
         except FormError as exc:
             status, error = 400, error or exc
         else:
-            base = _base_query()
-            open_failures = list(session.scalars(_filtered(
-                base.where(VerificationFailure.review_status == REVIEW_OPEN)
-                .order_by(VerificationFailure.occurred_at.desc(), VerificationFailure.id.desc())
-                .limit(LIST_OPEN), staff, filters)))
-            reviewed = list(session.scalars(_filtered(
-                base.where(VerificationFailure.review_status != REVIEW_OPEN)
-                .order_by(VerificationFailure.reviewed_at.desc(), VerificationFailure.id.desc())
-                .limit(LIST_REVIEWED), staff, filters)))
-            total_open = session.scalar(_filtered(
-                select(func.count(VerificationFailure.id))
-                .join(Terminal, Terminal.id == VerificationFailure.terminal_id)
-                .where(VerificationFailure.review_status == REVIEW_OPEN), staff, filters)) or 0
+            open_failures, open_pager = _section(session, staff, filters, True, filters.page)
+            reviewed, reviewed_pager = _section(session, staff, filters, False,
+                                                filters.parsed["reviewed_page"])
         centres = visible_centres(session, staff)
     t = translator(language(request))
     return render(request, "verifications.html", staff, status=status, error=error,
-                  open_failures=open_failures, reviewed=reviewed, total_open=total_open,
+                  open_failures=open_failures, reviewed=reviewed, total_open=open_pager.total,
+                  open_pager=open_pager, reviewed_pager=reviewed_pager,
                   max_note=MAX_NOTE, evidence_of=lambda f: evidence_items(f, t),
                   refusal=reference_refusal, spoof_suspect=is_spoof_suspect,
                   filters=filters, centres=centres, statuses=REVIEW_STATUSES,
