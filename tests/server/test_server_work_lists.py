@@ -157,15 +157,24 @@ def test_bad_filter_values_are_explained_not_crashed(lists):
 
 def test_overdue_reporting_counts_from_last_checkin_or_registration(lists):
     a = lists.staff_a
-    default = {r["person"]: (int(r["days"]), r["never"]) for r in rows(a, "/console/overdue")}
-    # 钱九 checked in on 1 April, 赵六 never (registered 20 days ago), 王小明 11 days ago;
-    # 孙七 was registered 2 days ago, 周八 was removed.
-    assert default == {"钱九": (76, "no"), "赵六": (20, "yes"), "王小明": (11, "no")}
+    default = {r["person"]: (int(r["days"]), r["never"], r["on-leave"])
+               for r in rows(a, "/console/overdue")}
+    # 钱九 checked in on 1 April (and is away on an approved leave today), 赵六 never
+    # (registered 20 days ago), 王小明 11 days ago; 孙七 was registered 2 days ago,
+    # 周八 was removed.
+    assert default == {"钱九": (76, "no", "yes"), "赵六": (20, "yes", "no"),
+                       "王小明": (11, "no", "no")}
     assert names(a, "/console/overdue", days=14) == ["钱九", "赵六"]
     assert names(a, "/console/overdue", days=1) == ["钱九", "赵六", "王小明", "孙七"]
     page = a.get("/console/overdue").text
     assert "天数只是筛选条件，不是法定报到规定" in page and "不据此作出任何处理决定" in page
     assert names(lists.staff_b, "/console/overdue") == ["李四"]
+    table = export(a, "/console/overdue.csv", days=14)
+    assert table[1:] == [
+        ["钱九", mask_id_number(lists.ids["钱九"]), "城关司法所", "2025-04-01 08:54",
+         "2025-05-17 12:00", "76", "是"],
+        ["赵六", mask_id_number(lists.ids["赵六"]), "城关司法所", "从未报到",
+         "2025-05-27 12:00", "20", ""]]
 
 
 def test_overdue_returns_use_end_date_plus_grace(lists):
@@ -191,10 +200,10 @@ def test_leave_requests_filter_by_status_and_dates(lists):
     a = lists.staff_a
     assert [r["key"] for r in rows(a, "/console/leaves")] == ["leave-a-pending"]  # to decide
     assert {r["key"] for r in rows(a, "/console/leaves", status="approved")} == {
-        "leave-a-overdue", "leave-a-due-today"}
+        "leave-a-overdue", "leave-a-due-today", "leave-a-away-today"}
     assert [r["key"] for r in rows(a, "/console/leaves", status="closed")] == ["leave-a-closed"]
     assert [r["key"] for r in rows(a, "/console/leaves", status="rejected")] == ["leave-a-rejected"]
-    assert len(rows(a, "/console/leaves", status="")) == 5
+    assert len(rows(a, "/console/leaves", status="")) == 6
     overlapping = rows(a, "/console/leaves", status="", **{"from": "2025-06-13", "to": "2025-06-14"})
     assert {r["key"] for r in overlapping} == {"leave-a-overdue", "leave-a-due-today"}
     assert [r["key"] for r in rows(lists.admin, "/console/leaves", status="approved",

@@ -125,6 +125,9 @@ def seed(base_url: str, admin_password: str, clock: FrozenClock) -> Seed:
              reason="办事"),
           at("leave_request", zhao, local(2025, 6, 15), key="leave-a-pending",
              destination="上海市", start_date="2025-06-20", end_date="2025-06-22", reason="务工"),
+          at("leave_request", qian, local(2025, 6, 10), key="leave-a-away-today",
+             destination="四川省成都市", start_date="2025-06-15", end_date="2025-06-18",
+             reason="探亲"),
           at("leave_request", wang, local(2025, 4, 20), key="leave-a-rejected",
              destination="广东省广州市", start_date="2025-05-01", end_date="2025-05-02",
              reason="旅游"),
@@ -144,7 +147,8 @@ def seed(base_url: str, admin_password: str, clock: FrozenClock) -> Seed:
              attempt=1, face_distance=0.8),
           *[at("verification_failure", 0, local(2025, 6, 2, 8, i), reason="poor_quality",
                attempt=1) for i in range(BULK)])
-    for key in ("leave-a-overdue", "leave-a-due-today", "leave-a-closed", "leave-b-overdue"):
+    for key in ("leave-a-overdue", "leave-a-due-today", "leave-a-closed", "leave-a-away-today",
+                "leave-b-overdue"):
         admin.decide_leave(key, approve=True)
     admin.decide_leave("leave-a-rejected", approve=False)
     _post(hall1, at("leave_return", zhang, local(2025, 6, 3, 18), leave_key="leave-a-closed"))

@@ -46,9 +46,19 @@ def _filters(request: Request, staff: StaffIdentity) -> Filters:
     return filters
 
 
-def overdue_reporting(session, staff: StaffIdentity, filters: Filters,
-                      now: dt.datetime) -> list[dict]:
-    """Active persons without a check-in for ``days``, longest silence first."""
+def on_leave(session, person_ids: list[int], today: dt.date) -> set[int]:
+    """Those of ``person_ids`` with an approved leave covering ``today`` (a fact for staff)."""
+    if not person_ids:
+        return set()
+    return set(session.scalars(select(Leave.person_id).where(
+        Leave.person_id.in_(person_ids), Leave.status == contract.LeaveStatus.approved.value,
+        Leave.start_date <= today, Leave.end_date >= today)))
+
+
+def overdue_reporting(session, staff: StaffIdentity, filters: Filters, now: dt.datetime,
+                      today: dt.date) -> list[dict]:
+    """Active persons without a check-in for ``days``, longest silence first, with whether
+    they are away on an approved leave today."""
     last = (select(Checkin.person_id, func.max(Checkin.occurred_at).label("last"))
             .group_by(Checkin.person_id).subquery())
     cutoff = now - dt.timedelta(days=filters.parsed["days"])
@@ -63,6 +73,9 @@ def overdue_reporting(session, staff: StaffIdentity, filters: Filters,
         rows.append({"person": person, "last": last_at, "since": since,
                      "days": (now - since).days})
     rows.sort(key=lambda r: (r["since"], r["person"].id))
+    away = on_leave(session, [r["person"].id for r in rows], today)
+    for row in rows:
+        row["on_leave"] = row["person"].id in away
     return rows
 
 
@@ -84,7 +97,7 @@ def _collect(session, request: Request, staff: StaffIdentity, filters: Filters) 
     if filters.values["list"] == "returns":
         return overdue_returns(session, staff, filters, local_today(request),
                                ctx.settings.leave_return_grace_days)
-    return overdue_reporting(session, staff, filters, ctx.clock())
+    return overdue_reporting(session, staff, filters, ctx.clock(), local_today(request))
 
 
 @router.get("/overdue")
@@ -130,9 +143,11 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
                   r["due"].isoformat(), r["days"]] for r in rows)
     else:
         headers = [t(k) for k in ("overdue.person", "persons.id_number", "persons.centre",
-                                  "overdue.last_checkin", "overdue.registered", "overdue.days")]
+                                  "overdue.last_checkin", "overdue.registered", "overdue.days",
+                                  "overdue.on_leave")]
         cells = ([r["person"].name, mask_id_number(r["person"].id_number),
                   r["person"].centre.name,
                   localtime(r["last"], "%Y-%m-%d %H:%M") if r["last"] else t("overdue.never"),
-                  localtime(r["person"].created_at, "%Y-%m-%d %H:%M"), r["days"]] for r in rows)
+                  localtime(r["person"].created_at, "%Y-%m-%d %H:%M"), r["days"],
+                  t("common.yes") if r["on_leave"] else ""] for r in rows)
     return csv_response(headers, cells, f"overdue-{which}", localtime(now, "%Y%m%d-%H%M"))
