@@ -1,4 +1,5 @@
-"""The work lists in a real browser: filter the overdue list and check-ins as staff do.
+"""The work lists in a real browser: filter the overdue list, check-ins and enrolment
+status as staff do.
 
 Screenshots land in ``test-output/screenshots/console/`` (``20-*``).
 """
@@ -50,5 +51,12 @@ def test_staff_filter_the_overdue_list_and_checkins_per_day(browser_page, tmp_pa
         with page.expect_download() as download:
             page.locator("#export").click()
         assert download.value.suggested_filename.startswith("checkins-day-")
+
+        page.get_by_role("link", name="采集情况").click()
+        page.get_by_label("只看未完成采集的").check()
+        page.get_by_role("button", name="筛选").click()
+        expect(page.locator("#enrolment tbody tr")).to_have_count(4)  # 孙七 is enrolled
+        expect(page.locator("#enrolment")).not_to_contain_text("孙七")
+        _shot(page, "23-enrolment-incomplete")
     finally:
         stop()
