@@ -245,7 +245,7 @@ class StaffConsole:
         self.post(f"/console/persons/{person_id}/remove", {"reason": reason, "confirm": "yes"})
 
     def checkins(self) -> list[dict]:
-        """Check-ins visible to this staff member, newest first."""
+        """Check-ins visible to this staff member, newest first (the first page: 50)."""
         return [{"id": int(r["id"]), "person_id": int(r["person-id"]), "person": r["person"],
                  "time": r["time"], "terminal": r["terminal"], "terminal_id": r["terminal-id"],
                  "score": float(r["score"]), "snapshot": r["snapshot"] == "yes"}
