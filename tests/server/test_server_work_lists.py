@@ -312,3 +312,33 @@ def test_lists_in_english_show_no_missing_text(lists):
     assert "Overdue lists" in english.get("/console/overdue").text
     table = export(english, "/console/overdue.csv")
     assert table[0][:3] == ["Person", "ID number", "Centre"]
+
+
+def test_deciding_from_a_filtered_list_comes_back_to_that_list(world):
+    from tests.server.central_helpers import event
+
+    answer = world.terminal.post_events(
+        event("leave_request", world.person_a, key="leave-june-0001", destination="南京",
+              start_date="2025-06-01", end_date="2025-06-02", reason="探亲"),
+        event("leave_request", world.person_a, key="leave-august-01", destination="杭州",
+              start_date="2025-08-01", end_date="2025-08-02", reason="就医"),
+        event("verification_failure", world.person_a, reason="face_mismatch", attempt=1),
+        event("verification_failure", world.person_a, reason="no_face", attempt=1))
+    assert [r["status"] for r in answer.json()["results"]] == ["stored"] * 4
+    admin = world.admin
+    listed = admin.rows("/console/leaves?status=pending&from=2025-07-01")
+    assert [r["key"] for r in listed] == ["leave-august-01"]
+    done = admin.post("/console/leaves/decide", {
+        "leave_key": "leave-august-01", "decision": "approve", "note": "",
+        "back": "status=approved&from=2025-07-01&next=https://example.org/"})
+    assert done.url.endswith("/console/leaves?status=approved&from=2025-07-01")
+    assert "已批准张三的请假申请" in done.text
+    assert [r["key"] for r in admin.rows("/console/leaves?status=approved&from=2025-07-01")] \
+        == ["leave-august-01"]
+    [failure] = [r for r in admin.rows("/console/verifications?reason=no_face")
+                 if "failure-id" in r]
+    done = admin.post(f"/console/verifications/{failure['failure-id']}/review",
+                      {"decision": "dismiss", "note": "", "back": "reason=no_face&status=open"})
+    assert done.url.endswith("/console/verifications?reason=no_face&status=open")
+    assert [r["reason"] for r in admin.rows("/console/verifications?status=open")
+            if "failure-id" in r] == ["face_mismatch"]

@@ -13,11 +13,11 @@ import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from server_api.server.auth import StaffIdentity
@@ -176,3 +176,11 @@ def in_centre(stmt, column, staff: StaffIdentity, filters: Filters):
     if not staff.is_admin:
         return stmt.where(column == staff.centre_id)
     return stmt if filters.centre_id is None else stmt.where(column == filters.centre_id)
+
+
+def back_to(path: str, query: str, names: Iterable[str]) -> RedirectResponse:
+    """303 to a list with the filter its form came from (only the list's own parameters,
+    so a form field cannot send staff elsewhere)."""
+    allowed = {*names, "centre", "page"}
+    kept = urlencode([(k, v) for k, v in parse_qsl(query[:2000]) if k in allowed])
+    return RedirectResponse(path + ("?" + kept if kept else ""), status_code=303)

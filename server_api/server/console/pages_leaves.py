@@ -14,10 +14,10 @@ from server_api import contract
 from server_api.names import mask_id_number
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
-    audit, checked_staff, flash, language, person_in_scope, redirect, render, visible_centres,
+    audit, checked_staff, flash, language, person_in_scope, render, visible_centres,
 )
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, csv_response, in_centre, parse_date, read_filters,
+    Filters, Pager, audit_export, back_to, csv_response, in_centre, parse_date, read_filters,
 )
 from server_api.server.i18n import translator
 from server_api.server.models import Leave, Person
@@ -27,10 +27,11 @@ router = APIRouter()
 MAX_NOTE = 1000
 STATUSES = tuple(s.value for s in contract.LeaveStatus)
 PENDING = contract.LeaveStatus.pending.value
+FILTERS = ("status", "from", "to")
 
 
 def _filters(request: Request, staff: StaffIdentity) -> Filters:
-    filters = read_filters(request, staff, ("status", "from", "to"), {"status": PENDING})
+    filters = read_filters(request, staff, FILTERS, {"status": PENDING})
     if filters.values["status"] not in STATUSES:
         filters.values["status"] = ""  # all
     date_from, date_to = parse_date(filters.values["from"]), parse_date(filters.values["to"])
@@ -107,7 +108,8 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
 
 @router.post("/leaves/decide")
 def decide(request: Request, leave_key: str = Form(""), decision: str = Form(""),
-           note: str = Form(""), staff: StaffIdentity = Depends(checked_staff)) -> Response:
+           note: str = Form(""), back: str = Form(""),
+           staff: StaffIdentity = Depends(checked_staff)) -> Response:
     """Approve or reject a pending leave; the terminal shows the outcome and the note."""
     ctx = request.app.state.ctx
     try:
@@ -137,4 +139,4 @@ def decide(request: Request, leave_key: str = Form(""), decision: str = Form("")
         return _leaves_page(request, staff, 400, exc)
     flash(request, "notice.leave_approved" if approved else "notice.leave_rejected",
           name=person_name)
-    return redirect("/console/leaves")
+    return back_to("/console/leaves", back, FILTERS)

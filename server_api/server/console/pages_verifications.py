@@ -27,10 +27,10 @@ from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.biometrics import add_confirmed_template
 from server_api.server.console.common import (
     SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, form_transaction,
-    language, redirect, render, scoped, visible_centres,
+    language, render, scoped, visible_centres,
 )
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, csv_text, in_centre, parse_int, read_filters,
+    Filters, Pager, audit_export, back_to, csv_text, in_centre, parse_int, read_filters,
 )
 from server_api.server.console.evidence import (
     evidence_items, evidence_text, is_spoof_suspect, reference_refusal,
@@ -42,6 +42,7 @@ from server_api.server.models import (
 from server_api.server.validation import FormError, optional_text
 
 router = APIRouter()
+FILTERS = ("status", "reason", "reviewed_page")
 MAX_NOTE = 1000
 TICKED = ("yes", "on", "1", "true")
 
@@ -74,7 +75,7 @@ def _failure_in_scope(session: Session, staff: StaffIdentity,
 def _filters(request: Request, staff: StaffIdentity) -> Filters:
     """Status ("" for all) and reason filters (unknown values mean "all"); ``page`` pages
     through the open failures, ``reviewed_page`` through the reviewed ones."""
-    filters = read_filters(request, staff, ("status", "reason", "reviewed_page"))
+    filters = read_filters(request, staff, FILTERS)
     if filters.values["status"] not in REVIEW_STATUSES:
         filters.values["status"] = ""
     if filters.values["reason"] not in contract.VERIFICATION_REASONS:
@@ -161,7 +162,7 @@ def _check_review(failure: VerificationFailure, genuine: bool, add_reference: bo
 
 @router.post("/verifications/{failure_id}/review")
 def review(request: Request, failure_id: RowId, decision: str = Form(""),
-           note: str = Form(""), add_reference: str = Form(""),
+           note: str = Form(""), add_reference: str = Form(""), back: str = Form(""),
            staff: StaffIdentity = Depends(checked_staff)) -> Response:
     """Confirm a failure was the genuine person (optionally adding its face sample to the
     person's references) or dismiss it; audited.
@@ -214,7 +215,7 @@ def review(request: Request, failure_id: RowId, decision: str = Form(""),
               "notice.verification_confirmed_reference" if wants_reference else
               "notice.verification_confirmed")
     flash(request, notice, terminal=terminal_name)
-    return redirect("/console/verifications")
+    return back_to("/console/verifications", back, FILTERS)
 
 
 @router.get("/verifications/{failure_id}/snapshot")
