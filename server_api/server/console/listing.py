@@ -75,12 +75,15 @@ def utc_range(date_from: dt.date | None, date_to: dt.date | None,
     if date_from and date_to and date_to < date_from:
         raise FormError("error.filter_date_order")
 
-    def midnight(day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.timezone.utc)
+    def midnight(day: dt.date | None) -> dt.datetime | None:
+        """Local midnight in UTC; None past the calendar's ends (no bound needed there)."""
+        try:
+            return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.timezone.utc)
+        except (OverflowError, TypeError):
+            return None
 
-    start = midnight(date_from) if date_from else None
-    end = midnight(date_to + dt.timedelta(days=1)) if date_to and date_to < dt.date.max else None
-    return start, end
+    end = date_to + dt.timedelta(days=1) if date_to and date_to < dt.date.max else None
+    return midnight(date_from), midnight(end)
 
 
 @dataclass
