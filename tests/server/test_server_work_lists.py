@@ -222,7 +222,8 @@ def test_leave_requests_filter_by_status_and_dates(lists):
     assert [r["key"] for r in rows(a, "/console/leaves", status="closed")] == ["leave-a-closed"]
     assert [r["key"] for r in rows(a, "/console/leaves", status="rejected")] == ["leave-a-rejected"]
     assert len(rows(a, "/console/leaves", status="")) == 6
-    overlapping = rows(a, "/console/leaves", status="", **{"from": "2025-06-13", "to": "2025-06-14"})
+    overlapping = rows(a, "/console/leaves", status="",
+                       **{"from": "2025-06-13", "to": "2025-06-14"})
     assert {r["key"] for r in overlapping} == {"leave-a-overdue", "leave-a-due-today"}
     assert [r["key"] for r in rows(lists.admin, "/console/leaves", status="approved",
                                    centre=lists.centre_b)] == ["leave-b-overdue"]

@@ -3,7 +3,8 @@ signed terminal requests, with the server's clock frozen on Monday 2025-06-16 12
 (Asia/Shanghai).
 
 Centre A (城关司法所) has two terminals and six persons, centre B (河西司法所) one
-terminal, one person and many unidentified failed checks. ``Seed`` keeps the ids and keys the tests look for.
+terminal, one person and many unidentified failed checks. ``Seed`` keeps the ids and
+keys the tests look for.
 """
 from __future__ import annotations
 

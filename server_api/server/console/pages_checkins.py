@@ -112,9 +112,10 @@ def per_person(session, staff: StaffIdentity, filters: Filters) -> list[dict]:
             .join(Centre, Centre.id == Person.centre_id)
             .group_by(Person.id, Person.name, Person.id_number, Centre.name)
             .order_by(Person.name, Person.id))
+    found = session.execute(_where(stmt, staff, filters))
     return [{"person_id": pid, "name": name, "id_number": number, "centre": centre,
              "checkins": n, "first": f, "last": la}
-            for pid, name, number, centre, n, f, la in session.execute(_where(stmt, staff, filters))]
+            for pid, name, number, centre, n, f, la in found]
 
 
 def _collect(session, request: Request, staff: StaffIdentity, filters: Filters) -> list:
@@ -178,6 +179,7 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
                                   "persons.centre", "checkins.terminal", "checkins.terminal_id",
                                   "checkins.score", "checkins.photo")]
         cells = ([localtime(at, "%Y-%m-%d %H:%M:%S"), name, mask_id_number(number), centre,
-                  terminal, terminal_id, f"{score:.2f}", t("common.yes") if photo else t("common.no")]
+                  terminal, terminal_id, f"{score:.2f}",
+                  t("common.yes") if photo else t("common.no")]
                  for at, name, number, centre, terminal, terminal_id, score, photo in rows)
     return csv_response(headers, cells, f"checkins-{view}", localtime(now, "%Y%m%d-%H%M"))

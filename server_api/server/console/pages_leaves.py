@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from server_api import contract
@@ -41,10 +41,9 @@ def _filters(request: Request, staff: StaffIdentity) -> Filters:
     return filters
 
 
-def leave_rows(session, staff: StaffIdentity, filters: Filters) -> list[Leave]:
-    """Pending ones by start date (the soonest to decide first), others newest first."""
-    stmt = (select(Leave).join(Person, Person.id == Leave.person_id)
-            .options(selectinload(Leave.person).selectinload(Person.centre)))
+def _query(staff: StaffIdentity, filters: Filters, columns=None):
+    stmt = (select(*(columns or (Leave,))).select_from(Leave)
+            .join(Person, Person.id == Leave.person_id))
     status = filters.values["status"]
     if status:
         stmt = stmt.where(Leave.status == status)
@@ -52,25 +51,37 @@ def leave_rows(session, staff: StaffIdentity, filters: Filters) -> list[Leave]:
         stmt = stmt.where(Leave.end_date >= filters.parsed["from"])
     if filters.parsed["to"]:
         stmt = stmt.where(Leave.start_date <= filters.parsed["to"])
-    stmt = stmt.order_by(*((Leave.start_date, Leave.id) if status == PENDING
-                           else (Leave.requested_at.desc(), Leave.id.desc())))
-    return list(session.scalars(in_centre(stmt, Person.centre_id, staff, filters)))
+    return in_centre(stmt, Person.centre_id, staff, filters)
+
+
+def leave_rows(session, staff: StaffIdentity, filters: Filters,
+               pager: Pager | None = None) -> list[Leave]:
+    """Pending ones by start date (the soonest to decide first), others newest first; one
+    page of them, or all (for an export)."""
+    stmt = (_query(staff, filters)
+            .options(selectinload(Leave.person).selectinload(Person.centre))
+            .order_by(*((Leave.start_date, Leave.id) if filters.values["status"] == PENDING
+                        else (Leave.requested_at.desc(), Leave.id.desc()))))
+    if pager is not None:
+        stmt = stmt.offset(pager.offset).limit(pager.per_page)
+    return list(session.scalars(stmt))
 
 
 def _leaves_page(request: Request, staff: StaffIdentity, status: int = 200,
                  error: FormError | None = None) -> Response:
     ctx = request.app.state.ctx
-    rows, filters = [], Filters({"status": PENDING})
+    rows, filters, pager = [], Filters({"status": PENDING}), Pager(1, 0)
     with ctx.db.session() as session:
         try:
             filters = _filters(request, staff)
-            rows = leave_rows(session, staff, filters)
+            total = session.scalar(_query(staff, filters, (func.count(Leave.id),))) or 0
+            pager = Pager(filters.page, total)
+            rows = leave_rows(session, staff, filters, pager)
         except FormError as exc:
             status, error = 400, error or exc
         centres = visible_centres(session, staff)
-    pager = Pager(filters.page, len(rows))
     return render(request, "leaves.html", staff, status=status, error=error, filters=filters,
-                  rows=pager.slice(rows), pager=pager, centres=centres, statuses=STATUSES,
+                  rows=rows, pager=pager, centres=centres, statuses=STATUSES,
                   max_note=MAX_NOTE)
 
 

@@ -41,7 +41,8 @@ def _filters(request: Request, staff: StaffIdentity) -> Filters:
         filters.values["list"] = "reporting"
     days = parse_int(filters.values["days"], "error.filter_days", 1, MAX_DAYS)
     # The days filter belongs to the reporting list only (also in an export's audit).
-    filters.values["days"] = str(days or DEFAULT_DAYS) if filters.values["list"] == "reporting" else ""
+    reporting = filters.values["list"] == "reporting"
+    filters.values["days"] = str(days or DEFAULT_DAYS) if reporting else ""
     filters.parsed = {"days": days or DEFAULT_DAYS}
     return filters
 

@@ -37,7 +37,8 @@ from server_api.server.console.evidence import (
 )
 from server_api.server.i18n import translator
 from server_api.server.models import (
-    REVIEW_CONFIRMED, REVIEW_DISMISSED, REVIEW_OPEN, REVIEW_STATUSES, Person, Terminal, VerificationFailure,
+    REVIEW_CONFIRMED, REVIEW_DISMISSED, REVIEW_OPEN, REVIEW_STATUSES, Person, Terminal,
+    VerificationFailure,
 )
 from server_api.server.validation import FormError, optional_text
 
