@@ -18,6 +18,11 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def mask_id_number(number: str) -> str:
+    """110101198001010011 → 110101********0011: the region and the last digits, as on screen."""
+    return number[:6] + "********" + number[-4:] if len(number) == 18 else number
+
+
 def id_check_char(first17: str) -> str:
     """The check character of a resident ID number (GB 11643-1999, ISO 7064 MOD 11-2)."""
     total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS))

@@ -182,7 +182,7 @@ class StaffConsole:
 
     def pending_leaves(self) -> list[str]:
         """Keys of the leave requests waiting for a decision."""
-        return [r["key"] for r in self.rows("/console/leaves") if "key" in r and "status" not in r]
+        return [r["key"] for r in self.rows("/console/leaves") if r.get("status") == "pending"]
 
     def decide_leave(self, leave_key: str, approve: bool, note: str = "") -> None:
         self.post("/console/leaves/decide", {"leave_key": leave_key, "note": note,
@@ -245,7 +245,7 @@ class StaffConsole:
         self.post(f"/console/persons/{person_id}/remove", {"reason": reason, "confirm": "yes"})
 
     def checkins(self) -> list[dict]:
-        """Check-ins visible to this staff member, newest first."""
+        """Check-ins visible to this staff member, newest first (the first page: 50)."""
         return [{"id": int(r["id"]), "person_id": int(r["person-id"]), "person": r["person"],
                  "time": r["time"], "terminal": r["terminal"], "terminal_id": r["terminal-id"],
                  "score": float(r["score"]), "snapshot": r["snapshot"] == "yes"}

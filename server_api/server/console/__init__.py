@@ -12,8 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from server_api.server.auth import LoginRequired
 from server_api.server.console import (
-    pages_admin, pages_audit, pages_auth, pages_fleet, pages_home, pages_leaves,
-    pages_lessons, pages_persons, pages_terminals, pages_verifications,
+    pages_admin, pages_audit, pages_auth, pages_checkins, pages_enrolment, pages_fleet,
+    pages_home, pages_leaves, pages_lessons, pages_overdue, pages_persons, pages_terminals,
+    pages_verifications,
 )
 from server_api.server.console.common import EditorHome, role_guard
 
@@ -21,8 +22,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 # Sign-in pages are open; every other page needs a signed-in staff member of a role
 # allowed there (``role_guard``).
 router.include_router(pages_auth.router)
-for _module in (pages_home, pages_admin, pages_persons, pages_terminals,
-                pages_leaves, pages_lessons, pages_verifications, pages_audit, pages_fleet):
+for _module in (pages_home, pages_admin, pages_persons, pages_terminals, pages_leaves,
+                pages_lessons, pages_verifications, pages_audit, pages_fleet, pages_checkins,
+                pages_overdue, pages_enrolment):
     router.include_router(_module.router, dependencies=[Depends(role_guard)])
 
 

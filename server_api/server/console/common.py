@@ -29,7 +29,7 @@ from server_api.server.i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
 from server_api.server.db import Database
 from server_api.server.models import MAX_ID, AuditEntry, Centre, Person
 from server_api.server.validation import FormError
-from server_api.names import mask_name
+from server_api.names import mask_id_number, mask_name
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SECURITY_HEADERS = {
@@ -60,7 +60,7 @@ def make_templates(display_timezone: str) -> Jinja2Templates:
     templates.env.filters["localtime"] = localtime
     templates.env.filters["filesize"] = filesize
     templates.env.filters["mask_name"] = mask_name
-    templates.env.filters["mask_id"] = lambda n: n[:6] + "********" + n[-4:] if len(n) == 18 else n
+    templates.env.filters["mask_id"] = mask_id_number
     return templates
 
 

@@ -1,5 +1,5 @@
-"""The dashboard (open staff calls first, terminals not online, refreshed in place), the
-check-in list and check-in snapshots."""
+"""The dashboard (open staff calls first, terminals not online, refreshed in place) and
+check-in snapshots (the check-in list: ``pages_checkins``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -26,9 +26,6 @@ from server_api.server.models import Checkin, Leave, Person, StaffCall, Terminal
 router = APIRouter()
 DASHBOARD_CHECKINS = 10
 DASHBOARD_STAFF_CALLS = 100
-LIST_CHECKINS = 200
-# Days after a leave's end date within which the person reports back (DOMAIN: 1 day).
-RETURN_GRACE_DAYS = 1
 # How often an open dashboard fetches its panels again (seconds).
 DASHBOARD_REFRESH_S = 3
 
@@ -55,9 +52,10 @@ def _count(session, stmt, column, staff: StaffIdentity) -> int:
 
 def _overdue_before(ctx) -> dt.date:
     """A leave ending before this date (centre's local calendar) and not reported back
-    (销假) is overdue: the report back is due within RETURN_GRACE_DAYS of its end."""
+    (销假) is overdue: the report back is due within the grace days after its end
+    (``leave_return_grace_days``, as on the overdue list)."""
     today = ctx.clock().astimezone(ZoneInfo(ctx.settings.display_timezone)).date()
-    return today - dt.timedelta(days=RETURN_GRACE_DAYS)
+    return today - dt.timedelta(days=ctx.settings.leave_return_grace_days)
 
 
 def _dashboard(request: Request, staff: StaffIdentity) -> dict:
@@ -132,14 +130,6 @@ def resolve_staff_call(request: Request, call_id: RowId,
     flash(request, "notice.staff_call_resolved" if done else "notice.staff_call_already_resolved",
           terminal=terminal_name)
     return redirect("/console/")
-
-
-@router.get("/checkins")
-def checkins_page(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
-    ctx = request.app.state.ctx
-    with ctx.db.session() as session:
-        checkins = recent_checkins(session, staff, LIST_CHECKINS)
-    return render(request, "checkins.html", staff, checkins=checkins)
 
 
 @router.get("/checkins/{checkin_id}/snapshot")

@@ -1,39 +1,88 @@
-"""Leave requests (请假): pending ones to approve or reject, recent decisions."""
+"""Leave requests (请假): filtered by status (default: pending, to decide) and dates.
+
+The date range keeps the leaves whose period (start to end date) overlaps it. Pending
+rows carry the approve/reject form; the CSV export is audited with its filter.
+"""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from server_api import contract
+from server_api.names import mask_id_number
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
-    audit, checked_staff, flash, person_in_scope, redirect, render, scoped,
+    audit, checked_staff, flash, language, person_in_scope, render, visible_centres,
 )
+from server_api.server.console.listing import (
+    Filters, Pager, audit_export, back_to, csv_response, in_centre, parse_date, read_filters,
+)
+from server_api.server.i18n import translator
 from server_api.server.models import Leave, Person
 from server_api.server.validation import FormError, optional_text
 
 router = APIRouter()
-RECENT_DECISIONS = 50
 MAX_NOTE = 1000
+STATUSES = tuple(s.value for s in contract.LeaveStatus)
+PENDING = contract.LeaveStatus.pending.value
+FILTERS = ("status", "from", "to")
+
+
+def _filters(request: Request, staff: StaffIdentity) -> Filters:
+    filters = read_filters(request, staff, FILTERS, {"status": PENDING})
+    if filters.values["status"] not in STATUSES:
+        filters.values["status"] = ""  # all
+    date_from, date_to = parse_date(filters.values["from"]), parse_date(filters.values["to"])
+    if date_from and date_to and date_to < date_from:
+        raise FormError("error.filter_date_order")
+    filters.parsed = {"from": date_from, "to": date_to}
+    return filters
+
+
+def _query(staff: StaffIdentity, filters: Filters, columns=None):
+    stmt = (select(*(columns or (Leave,))).select_from(Leave)
+            .join(Person, Person.id == Leave.person_id))
+    status = filters.values["status"]
+    if status:
+        stmt = stmt.where(Leave.status == status)
+    if filters.parsed["from"]:
+        stmt = stmt.where(Leave.end_date >= filters.parsed["from"])
+    if filters.parsed["to"]:
+        stmt = stmt.where(Leave.start_date <= filters.parsed["to"])
+    return in_centre(stmt, Person.centre_id, staff, filters)
+
+
+def leave_rows(session, staff: StaffIdentity, filters: Filters,
+               pager: Pager | None = None) -> list[Leave]:
+    """Pending ones by start date (the soonest to decide first), others newest first; one
+    page of them, or all (for an export)."""
+    stmt = (_query(staff, filters)
+            .options(selectinload(Leave.person).selectinload(Person.centre))
+            .order_by(*((Leave.start_date, Leave.id) if filters.values["status"] == PENDING
+                        else (Leave.requested_at.desc(), Leave.id.desc()))))
+    if pager is not None:
+        stmt = stmt.offset(pager.offset).limit(pager.per_page)
+    return list(session.scalars(stmt))
 
 
 def _leaves_page(request: Request, staff: StaffIdentity, status: int = 200,
                  error: FormError | None = None) -> Response:
     ctx = request.app.state.ctx
+    rows, filters, pager = [], Filters({"status": PENDING}), Pager(1, 0)
     with ctx.db.session() as session:
-        base = (select(Leave).join(Person, Person.id == Leave.person_id)
-                .options(selectinload(Leave.person)))
-        pending = list(session.scalars(scoped(
-            base.where(Leave.status == contract.LeaveStatus.pending.value)
-            .order_by(Leave.start_date, Leave.id), Person.centre_id, staff)))
-        decided = list(session.scalars(scoped(
-            base.where(Leave.status != contract.LeaveStatus.pending.value)
-            .order_by(Leave.decided_at.desc(), Leave.id.desc()).limit(RECENT_DECISIONS),
-            Person.centre_id, staff)))
-    return render(request, "leaves.html", staff, status=status, error=error,
-                  pending=pending, decided=decided)
+        try:
+            filters = _filters(request, staff)
+            total = session.scalar(_query(staff, filters, (func.count(Leave.id),))) or 0
+            pager = Pager(filters.page, total)
+            rows = leave_rows(session, staff, filters, pager)
+        except FormError as exc:
+            status, error = 400, error or exc
+        centres = visible_centres(session, staff)
+    return render(request, "leaves.html", staff, status=status, error=error, filters=filters,
+                  rows=rows, pager=pager, centres=centres, statuses=STATUSES,
+                  max_note=MAX_NOTE)
 
 
 @router.get("/leaves")
@@ -41,9 +90,37 @@ def leaves(request: Request, staff: StaffIdentity = Depends(current_staff)) -> R
     return _leaves_page(request, staff)
 
 
+@router.get("/leaves.csv")
+def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
+    """The filtered leave requests as CSV; audited with the filter."""
+    ctx = request.app.state.ctx
+    t = translator(language(request))
+    localtime = ctx.templates.env.filters["localtime"]
+    try:
+        filters = _filters(request, staff)
+    except FormError:
+        return _leaves_page(request, staff)
+    with ctx.db.session() as session:
+        rows = leave_rows(session, staff, filters)
+        now = ctx.clock()
+        audit_export(session, staff, now, "leave_export", "leaves", filters, len(rows))
+    headers = [t(k) for k in ("leaves.person", "persons.id_number", "persons.centre",
+                              "leaves.destination", "overdue.leave_start", "overdue.leave_end",
+                              "leaves.days", "leaves.reason", "leaves.status",
+                              "leaves.requested_at", "leaves.decided_at", "leaves.note",
+                              "leaves.returned_at")]
+    cells = ([lv.person.name, mask_id_number(lv.person.id_number), lv.person.centre.name,
+              lv.destination, lv.start_date.isoformat(), lv.end_date.isoformat(),
+              (lv.end_date - lv.start_date).days + 1, lv.reason, t(f"leave_status.{lv.status}"),
+              localtime(lv.requested_at), localtime(lv.decided_at), lv.decision_note,
+              localtime(lv.returned_at)] for lv in rows)
+    return csv_response(headers, cells, "leaves", localtime(now, "%Y%m%d-%H%M"))
+
+
 @router.post("/leaves/decide")
 def decide(request: Request, leave_key: str = Form(""), decision: str = Form(""),
-           note: str = Form(""), staff: StaffIdentity = Depends(checked_staff)) -> Response:
+           note: str = Form(""), back: str = Form(""),
+           staff: StaffIdentity = Depends(checked_staff)) -> Response:
     """Approve or reject a pending leave; the terminal shows the outcome and the note."""
     ctx = request.app.state.ctx
     try:
@@ -73,4 +150,4 @@ def decide(request: Request, leave_key: str = Form(""), decision: str = Form("")
         return _leaves_page(request, staff, 400, exc)
     flash(request, "notice.leave_approved" if approved else "notice.leave_rejected",
           name=person_name)
-    return redirect("/console/leaves")
+    return back_to("/console/leaves", back, FILTERS)

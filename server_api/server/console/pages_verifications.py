@@ -21,28 +21,31 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 from starlette.exceptions import HTTPException
 
+from server_api import contract
 from server_api.names import mask_name
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.biometrics import add_confirmed_template
 from server_api.server.console.common import (
     SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, form_transaction,
-    language, redirect, render, scoped,
+    language, render, scoped, visible_centres,
+)
+from server_api.server.console.listing import (
+    Filters, Pager, audit_export, back_to, csv_text, in_centre, parse_int, read_filters,
 )
 from server_api.server.console.evidence import (
     evidence_items, evidence_text, is_spoof_suspect, reference_refusal,
 )
 from server_api.server.i18n import translator
 from server_api.server.models import (
-    REVIEW_CONFIRMED, REVIEW_DISMISSED, REVIEW_OPEN, Person, Terminal, VerificationFailure,
+    REVIEW_CONFIRMED, REVIEW_DISMISSED, REVIEW_OPEN, REVIEW_STATUSES, Person, Terminal,
+    VerificationFailure,
 )
 from server_api.server.validation import FormError, optional_text
 
 router = APIRouter()
-LIST_OPEN = 500
-LIST_REVIEWED = 100
+FILTERS = ("status", "reason", "reviewed_page")
 MAX_NOTE = 1000
 TICKED = ("yes", "on", "1", "true")
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _base_query():
@@ -70,25 +73,70 @@ def _failure_in_scope(session: Session, staff: StaffIdentity,
     return failure
 
 
+def _filters(request: Request, staff: StaffIdentity) -> Filters:
+    """Status ("" for all) and reason filters (unknown values mean "all"); ``page`` pages
+    through the open failures, ``reviewed_page`` through the reviewed ones."""
+    filters = read_filters(request, staff, FILTERS)
+    if filters.values["status"] not in REVIEW_STATUSES:
+        filters.values["status"] = ""
+    if filters.values["reason"] not in contract.VERIFICATION_REASONS:
+        filters.values["reason"] = ""
+    filters.parsed = {"reviewed_page": parse_int(filters.values["reviewed_page"],
+                                                 "error.filter_page", 1, 10**6) or 1}
+    return filters
+
+
+def _filtered(stmt, staff: StaffIdentity, filters: Filters):
+    stmt = in_centre(stmt, Terminal.centre_id, staff, filters)
+    status, reason = filters.values["status"], filters.values["reason"]
+    if status:
+        stmt = stmt.where(VerificationFailure.review_status == status)
+    if reason:
+        stmt = stmt.where(VerificationFailure.reason == reason)
+    return stmt
+
+
+def _section(session: Session, staff: StaffIdentity, filters: Filters, is_open: bool,
+             page: int) -> tuple[list[VerificationFailure], Pager]:
+    """One page of the open (newest first) or reviewed (latest review first) failures."""
+    where = (VerificationFailure.review_status == REVIEW_OPEN if is_open
+             else VerificationFailure.review_status != REVIEW_OPEN)
+    total = session.scalar(_filtered(
+        select(func.count(VerificationFailure.id))
+        .join(Terminal, Terminal.id == VerificationFailure.terminal_id).where(where),
+        staff, filters)) or 0
+    pager = Pager(page, total)
+    newest = (VerificationFailure.occurred_at if is_open else VerificationFailure.reviewed_at)
+    stmt = (_base_query().where(where)
+            .order_by(newest.desc(), VerificationFailure.id.desc())
+            .offset(pager.offset).limit(pager.per_page))
+    return list(session.scalars(_filtered(stmt, staff, filters))), pager
+
+
 def _verifications_page(request: Request, staff: StaffIdentity, status: int = 200,
                         error: FormError | None = None) -> Response:
     ctx = request.app.state.ctx
+    filters = Filters({"status": "", "reason": ""})
+    open_failures, reviewed = [], []
+    open_pager = reviewed_pager = Pager(1, 0)
     with ctx.db.session() as session:
-        base = _base_query()
-        open_failures = list(session.scalars(scoped(
-            base.where(VerificationFailure.review_status == REVIEW_OPEN)
-            .order_by(VerificationFailure.occurred_at.desc(), VerificationFailure.id.desc())
-            .limit(LIST_OPEN), Terminal.centre_id, staff)))
-        reviewed = list(session.scalars(scoped(
-            base.where(VerificationFailure.review_status != REVIEW_OPEN)
-            .order_by(VerificationFailure.reviewed_at.desc(), VerificationFailure.id.desc())
-            .limit(LIST_REVIEWED), Terminal.centre_id, staff)))
-        total_open = open_count(session, staff)
+        try:
+            filters = _filters(request, staff)
+        except FormError as exc:
+            status, error = 400, error or exc
+        else:
+            open_failures, open_pager = _section(session, staff, filters, True, filters.page)
+            reviewed, reviewed_pager = _section(session, staff, filters, False,
+                                                filters.parsed["reviewed_page"])
+        centres = visible_centres(session, staff)
     t = translator(language(request))
     return render(request, "verifications.html", staff, status=status, error=error,
-                  open_failures=open_failures, reviewed=reviewed, total_open=total_open,
+                  open_failures=open_failures, reviewed=reviewed, total_open=open_pager.total,
+                  open_pager=open_pager, reviewed_pager=reviewed_pager,
                   max_note=MAX_NOTE, evidence_of=lambda f: evidence_items(f, t),
-                  refusal=reference_refusal, spoof_suspect=is_spoof_suspect)
+                  refusal=reference_refusal, spoof_suspect=is_spoof_suspect,
+                  filters=filters, centres=centres, statuses=REVIEW_STATUSES,
+                  reasons=contract.VERIFICATION_REASONS)
 
 
 @router.get("/verifications")
@@ -115,7 +163,7 @@ def _check_review(failure: VerificationFailure, genuine: bool, add_reference: bo
 
 @router.post("/verifications/{failure_id}/review")
 def review(request: Request, failure_id: RowId, decision: str = Form(""),
-           note: str = Form(""), add_reference: str = Form(""),
+           note: str = Form(""), add_reference: str = Form(""), back: str = Form(""),
            staff: StaffIdentity = Depends(checked_staff)) -> Response:
     """Confirm a failure was the genuine person (optionally adding its face sample to the
     person's references) or dismiss it; audited.
@@ -168,7 +216,7 @@ def review(request: Request, failure_id: RowId, decision: str = Form(""),
               "notice.verification_confirmed_reference" if wants_reference else
               "notice.verification_confirmed")
     flash(request, notice, terminal=terminal_name)
-    return redirect("/console/verifications")
+    return back_to("/console/verifications", back, FILTERS)
 
 
 @router.get("/verifications/{failure_id}/snapshot")
@@ -189,23 +237,22 @@ def snapshot(request: Request, failure_id: RowId,
     return FileResponse(path, media_type="image/jpeg", headers=SECURITY_HEADERS)
 
 
-def _csv_text(value: str) -> str:
-    """A text cell Excel will not run as a formula."""
-    return "'" + value if value.startswith(CSV_FORMULA_START) else value
-
-
 @router.get("/verifications.csv")
 def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
-    """Every failure of the staff member's scope, open ones first, as CSV for Excel
-    (UTF-8 with a byte-order mark); audited."""
+    """Every failure of the staff member's scope matching the page's filter, open ones
+    first, as CSV for Excel (UTF-8 with a byte-order mark); audited with the filter."""
     ctx = request.app.state.ctx
     t = translator(language(request))
     localtime = ctx.templates.env.filters["localtime"]
+    try:
+        filters = _filters(request, staff)
+    except FormError:
+        return _verifications_page(request, staff)
     with ctx.db.session() as session:
         stmt = _base_query().order_by(
             case((VerificationFailure.review_status == REVIEW_OPEN, 0), else_=1),
             VerificationFailure.occurred_at.desc(), VerificationFailure.id.desc())
-        failures = list(session.scalars(scoped(stmt, Terminal.centre_id, staff)))
+        failures = list(session.scalars(_filtered(stmt, staff, filters)))
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([t(f"verifications.csv.{column}") for column in (
@@ -215,23 +262,23 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
         for f in failures:
             writer.writerow([
                 f.id, localtime(f.occurred_at, "%Y-%m-%d %H:%M:%S"),
-                _csv_text(f.terminal.centre.name), _csv_text(f.terminal.name),
-                _csv_text(f.terminal.public_id), f.person_id or "",
-                _csv_text(mask_name(f.person.name)) if f.person else t("verifications.unidentified"),
+                csv_text(f.terminal.centre.name), csv_text(f.terminal.name),
+                csv_text(f.terminal.public_id), f.person_id or "",
+                csv_text(mask_name(f.person.name)) if f.person else t("verifications.unidentified"),
                 t(f"verification_reason.{f.reason}"), f.reason,
                 t("verifications.mode_claimed" if f.claimed else "verifications.mode_search"),
                 f.attempt,
                 "" if f.face_distance is None else f"{f.face_distance:.4f}",
                 "" if f.voice_score is None else f"{f.voice_score:.4f}",
-                _csv_text(evidence_text(f, t)),
+                csv_text(evidence_text(f, t)),
                 t("verifications.reference_added") if f.reference else "",
                 t(f"verification_status.{f.review_status}"),
                 localtime(f.reviewed_at, "%Y-%m-%d %H:%M:%S"),
-                _csv_text(f.reviewer.username) if f.reviewer else "",
-                _csv_text(f.review_note)])
+                csv_text(f.reviewer.username) if f.reviewer else "",
+                csv_text(f.review_note)])
         now = ctx.clock()
-        audit(session, staff, now, "verification_export", "verification_failures",
-              f"rows={len(failures)}")
+        audit_export(session, staff, now, "verification_export", "verification_failures",
+                     filters, len(failures))
     filename = f"verification-failures-{localtime(now, '%Y%m%d-%H%M')}.csv"
     headers = dict(SECURITY_HEADERS)
     headers["Content-Disposition"] = f'attachment; filename="{filename}"'
