@@ -11,6 +11,7 @@ reads first and must see B, so a probe that could not see a leak fails too.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,12 @@ PROBES: dict[tuple[str, str], str] = {
     ("GET", "/console/terminals"): "list",
     ("GET", "/console/verifications"): "list",
     ("GET", "/console/verifications.csv"): "list",
+    ("GET", "/console/checkins.csv"): "list",
+    ("GET", "/console/leaves.csv"): "list",
+    ("GET", "/console/overdue"): "list",
+    ("GET", "/console/overdue.csv"): "list",
+    ("GET", "/console/enrolment"): "list",
+    ("GET", "/console/enrolment.csv"): "list",
     ("GET", "/console/audit"): "admin",
     ("GET", "/console/audit.csv"): "admin",
     ("GET", "/console/centres"): "admin",
@@ -170,8 +177,11 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     photo = b64(jpeg_bytes())
     stored = terminal_a.post_events(event("checkin", person_a, match_score=0.93,
                                           snapshot_jpeg_b64=photo)).json()["results"]
+    # B's check-in is a month old, so B is also on the overdue reporting list.
+    month_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)).isoformat()
     stored += terminal_b.post_events(
-        event("checkin", person_b, match_score=0.91, snapshot_jpeg_b64=photo),
+        {**event("checkin", person_b, match_score=0.91, snapshot_jpeg_b64=photo),
+         "occurred_at": month_ago},
         event("leave_request", person_b, key=LEAVE_B, destination=DESTINATION_B,
               start_date="2026-07-01", end_date="2026-07-03", reason="探望病重的母亲"),
         event("staff_call", person_b, screen="leave_form"),
