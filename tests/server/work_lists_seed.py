@@ -85,6 +85,8 @@ def seed(base_url: str, admin_password: str, clock: FrozenClock) -> Seed:
 
     def person(centre: int, name: str, serial: int, days_ago: int) -> int:
         clock.now = NOW - dt.timedelta(days=days_ago)  # registration time
+        # Sessions expire by the server's clock: sign in again on the day of registration.
+        admin.login("admin", admin_password)
         world.ids[name] = make_id_number(serial)
         world.persons[name] = admin.create_person(centre, name, world.ids[name], "缓刑", "每周报到")
         return world.persons[name]
@@ -97,6 +99,7 @@ def seed(base_url: str, admin_password: str, clock: FrozenClock) -> Seed:
     zhou = person(centre_a, "周八", 16, 30)  # removed
     li = person(centre_b, "李四", 21, 30)
     clock.now = NOW
+    admin.login("admin", admin_password)
     admin.remove_person(zhou)
 
     hall1 = _terminal(base_url, admin, centre_a, "大厅一号机", clock)
