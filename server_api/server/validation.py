@@ -21,9 +21,13 @@ class FormError(Exception):
         self.params = params
 
 
+# NUL and the other C0 controls but tab, line feed and carriage return; and DEL.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def has_control_characters(text: str) -> bool:
     """True for NUL and other control characters (tabs and line breaks are fine)."""
-    return any((ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" for c in text)
+    return _CONTROL_CHARACTERS.search(text) is not None
 
 
 def check_id_number(value: str, today: dt.date | None = None) -> str:
