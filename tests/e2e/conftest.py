@@ -5,7 +5,10 @@ The simulated person is chimeric, as in bench/identity_eval.py: the face and the
 movements of a real talking-head clip (PERSON_CLIP), the voice of a real speaker (VOICE).
 No clip of the data turns its head, so the simulated kiosk draws its liveness challenges
 from "blink" only (the clip blinks about ten times in 8 s); everything else is the
-kiosk's own code path.
+kiosk's own code path. Each blink closes the eyes for only 0.1-0.15 s, so the kiosk sees
+it only when it handles frames quickly enough: on a starved CPU (other heavy processes,
+or the Kivy window rendering beside it) the blink challenge times out and is replaced by
+one the clip cannot do, and identification fails with "liveness_failed".
 
 Enrolling takes about 20 s of real time (the simulated microphone paces itself), so the
 tests that start from an enrolled person use `enrolled_centre` and `enrolled_kiosk`:
