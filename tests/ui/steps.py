@@ -135,8 +135,6 @@ class StepRunner:
             shutil.copyfile(step["copy"], partial)
             partial.replace(destination)
             return True
-        if "wait_file" in step:  # the test did something meanwhile (e.g. in the console)
-            return Path(step["wait_file"]).exists()
         if "clear_dir" in step:
             for item in Path(step["clear_dir"]).glob("*"):
                 item.unlink()
