@@ -5,9 +5,19 @@ The simulated person is chimeric, as in bench/identity_eval.py: the face and the
 movements of a real talking-head clip (PERSON_CLIP), the voice of a real speaker (VOICE).
 No clip of the data turns its head, so the simulated kiosk draws its liveness challenges
 from "blink" only (the clip blinks about ten times in 8 s); everything else is the
-kiosk's own code path."""
+kiosk's own code path. Each blink closes the eyes for only 0.1-0.15 s, so the kiosk sees
+it only when it handles frames quickly enough: on a starved CPU (other heavy processes,
+or the Kivy window rendering beside it) the blink challenge times out and is replaced by
+one the clip cannot do, and identification fails with "liveness_failed".
+
+Enrolling takes about 20 s of real time (the simulated microphone paces itself), so the
+tests that start from an enrolled person use `enrolled_centre` and `enrolled_kiosk`:
+the person is enrolled once per session through the kiosk's staff mode
+(`enrolled_template`), and each test gets its own copy of both data folders, so it
+still runs on a database of its own."""
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kiosk import outbox
 from kiosk.settings import KioskSettings
 from provisioning.cli import provision
 from tests.e2e.central import CentralProcess
+from tests.e2e.waiting import wait_for
 from tests.staff_console import StaffConsole, make_id_number
 
 PERSON_CLIP = "liveness/live_video/WDA_AlexandriaOcasioCortez_000.mp4"
@@ -36,17 +48,21 @@ class Centre:
     token: str
 
 
+def _populate(central: CentralProcess) -> Centre:
+    """Sign in as admin; create the centre, the supervised person and a terminal token."""
+    console = StaffConsole(central.url)
+    console.login("admin", central.password)
+    centre_id = console.create_centre("城关社区矫正中心")
+    person_id = console.create_person(centre_id, "温建国", make_id_number(7), "缓刑",
+                                      "每周一次到中心报到")
+    return Centre(central, console, centre_id, person_id, console.create_token(centre_id))
+
+
 @pytest.fixture
 def centre(tmp_path) -> Centre:
     central = CentralProcess(tmp_path / "central").start()
     try:
-        console = StaffConsole(central.url)
-        console.login("admin", central.password)
-        centre_id = console.create_centre("城关社区矫正中心")
-        person_id = console.create_person(centre_id, "温建国", make_id_number(7), "缓刑",
-                                          "每周一次到中心报到")
-        token = console.create_token(centre_id)
-        yield Centre(central, console, centre_id, person_id, token)
+        yield _populate(central)
     finally:
         central.stop()
 
@@ -121,15 +137,82 @@ class SimulatedKioskDir:
             cv2.imwrite(str(out), canvas)
         return out
 
+
 @pytest.fixture
 def sim(tmp_path, shared_data) -> SimulatedKioskDir:
     return SimulatedKioskDir(tmp_path / "sim", shared_data)
 
 
+def _settings(data_dir: Path, sim: SimulatedKioskDir) -> KioskSettings:
+    return KioskSettings(data_dir=data_dir, simulate_dir=sim.root, sync_interval_s=0.5,
+                         simulate_hold_seconds=0.5, liveness_challenges=SIM_CHALLENGES)
+
+
 @pytest.fixture
 def kiosk_settings(tmp_path, centre, sim) -> KioskSettings:
-    settings = KioskSettings(data_dir=tmp_path / "kiosk", simulate_dir=sim.root,
-                             sync_interval_s=0.5, simulate_hold_seconds=0.5,
-                             liveness_challenges=SIM_CHALLENGES)
+    settings = _settings(tmp_path / "kiosk", sim)
     provision(centre.central.url, centre.token, settings, "test-kiosk")
     return settings
+
+
+@dataclass(frozen=True)
+class EnrolledTemplate:
+    """Data folders of a centre whose person was enrolled at a provisioned kiosk."""
+
+    root: Path  # central/ (server data, SQLite) and kiosk/ (kiosk data dir)
+    centre_id: int
+    person_id: int
+    token: str  # already used by the kiosk
+
+
+@pytest.fixture(scope="session")
+def enrolled_template(tmp_path_factory, shared_data) -> EnrolledTemplate:
+    """Once per session, on real code paths: the centre and the person created in the
+    console, a kiosk provisioned, the face and voice enrolled in its staff mode (with the
+    assertions of `kiosk_steps.enrol`) and delivered to the server; both stopped."""
+    from tests.e2e.kiosk_steps import enrol, start_core
+
+    root = tmp_path_factory.mktemp("enrolled")
+    central = CentralProcess(root / "central").start()
+    try:
+        made = _populate(central)
+        sim = SimulatedKioskDir(root / "sim", shared_data)
+        settings = _settings(root / "kiosk", sim)
+        provision(central.url, made.token, settings, "test-kiosk")
+        core = start_core(settings)
+        try:
+            enrol(core, sim, made.person_id)
+            wait_for(lambda: outbox.depth(core.store) == 0, 30, "the enrolment delivered")
+        finally:
+            core.stop()
+    finally:
+        central.stop()
+    (root / "central" / "central.log").unlink(missing_ok=True)
+    return EnrolledTemplate(root, made.centre_id, made.person_id, made.token)
+
+
+@pytest.fixture
+def enrolled_centre(tmp_path, enrolled_template) -> Centre:
+    """Like `centre`, on a copy of the server data in which the person is enrolled."""
+    shutil.copytree(enrolled_template.root / "central", tmp_path / "central")
+    central = CentralProcess(tmp_path / "central").start()
+    try:
+        console = StaffConsole(central.url)
+        console.login("admin", central.password)
+        yield Centre(central, console, enrolled_template.centre_id, enrolled_template.person_id,
+                     enrolled_template.token)
+    finally:
+        central.stop()
+
+
+@pytest.fixture
+def enrolled_kiosk(tmp_path, enrolled_template, enrolled_centre, sim) -> KioskSettings:
+    """Like `kiosk_settings`: a copy of the enrolled kiosk's data dir (store, terminal
+    key), pointed at this test's server and simulated devices."""
+    data = tmp_path / "kiosk"
+    shutil.copytree(enrolled_template.root / "kiosk", data)
+    credentials = data / "terminal.json"  # stays mode 0600: rewritten in place
+    stored = json.loads(credentials.read_text("utf-8"))
+    stored["central_url"] = enrolled_centre.central.url
+    credentials.write_text(json.dumps(stored, ensure_ascii=False, indent=2), "utf-8")
+    return _settings(data, sim)

@@ -1,20 +1,23 @@
 """A supervised person's whole visit, on real code paths: the kiosk core with simulated
 devices fed by a real live clip, real photos and a real voice, a central server process
 on SQLite, the staff console over HTTP. Identity is face, then active liveness, then the
-voice reading random digits (see tests/e2e/conftest.py for the simulated person)."""
+voice reading random digits (see tests/e2e/conftest.py for the simulated person).
+
+The person is enrolled once per session in the kiosk's staff mode (`enrolled_template`,
+with `kiosk_steps.enrol`'s checks); each test starts from its own copy of the enrolled
+server and kiosk data. Enrolling and then identifying in the same running kiosk is what
+tests/ui/test_ui_journey.py does through the touch screen."""
 from __future__ import annotations
 
 import datetime as dt
 
-import cv2
-import numpy as np
 import pytest
 
 from kiosk.clock import Clock
-from kiosk.core import KioskCore
-from kiosk.roster import persons
 from kiosk.errors import FlowError
 from tests.e2e.conftest import OTHER_VOICE, STRANGER
+# enrol, identify, start_core, DONE, write_lesson_video: other tests import them from here
+from tests.e2e.kiosk_steps import DONE, enrol, identify, start_core, write_lesson_video  # noqa: F401
 from tests.e2e.waiting import wait_for
 from tests.staff_console import ConsoleError
 
@@ -31,60 +34,21 @@ class AdvancingClock(Clock):
         return super().monotonic() + self.skipped_s
 
 
-def start_core(settings, clock: Clock | None = None) -> KioskCore:
-    core = KioskCore(settings, clock=clock)
-    core.start()
-    wait_for(lambda: persons(core.store), 20, "the roster to arrive")
-    return core
+@pytest.fixture
+def centre(enrolled_centre):
+    """Here the centre's person is already enrolled at the kiosk (see the docstring)."""
+    return enrolled_centre
 
 
-def enrol(core: KioskCore, sim, person_id: int) -> None:
-    assert not core.check_staff_pin("000000")
-    with pytest.raises(FlowError):
-        core.roster()  # staff only
-    assert core.check_staff_pin(core.settings.staff_pin)
-    assert core.roster()[0].display_name.startswith("温*国（…")
-    sim.show_person()
-    frames = core.capture_enrolment_frames(count=6, interval_s=0.4)
-    assert core.enrol_face(person_id, frames) >= 2
-    clips = [core.record_voice_sample(4.5) for _ in range(3)]
-    core.enrol_voice(person_id, clips)
-    sim.show(None)
+@pytest.fixture
+def kiosk_settings(enrolled_kiosk):
+    """The kiosk on which the person was enrolled (its own copy, for this test)."""
+    return enrolled_kiosk
 
 
-DONE = ("identified", "not_recognised", "staff_called")
-
-
-def identify(core: KioskCore, sim, identity: str | None = None, photo: int = 0,
-             final: tuple[str, ...] | None = None):
-    """Start identification and put someone in front of the camera: the live person when
-    `identity` is None, else that LFW photo. Returns the first final state."""
-    core.begin_identification()
-    if identity is None:
-        # The genuine person: a refused attempt (the policy's FRR, higher on a loaded
-        # machine) is retried by the kiosk itself, as it would be for a real person.
-        sim.show_person()
-        final = final or ("identified", "staff_called")
-    else:
-        sim.show(identity, photo)
-        final = final or DONE
-    return wait_for(lambda: core.identity_state().status in final and core.identity_state(), 120,
-                    "an identification result")
-
-
-def write_lesson_video(path, seconds: int = 3) -> None:
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 240))
-    for i in range(seconds * 10):
-        frame = np.full((240, 320, 3), (i * 8) % 255, np.uint8)
-        cv2.putText(frame, f"{i}", (100, 140), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
-        out.write(frame)
-    out.release()
-
-
-def test_visit_enrol_identify_checkin_leave_return_lesson(centre, sim, kiosk_settings, tmp_path):
+def test_visit_identify_checkin_leave_return_lesson(centre, sim, kiosk_settings, tmp_path):
     core = start_core(kiosk_settings)
     try:
-        enrol(core, sim, centre.person_id)
         state = identify(core, sim)  # face, blink when asked, read the digits aloud
         assert state.status == "identified", state
         assert state.person_id == centre.person_id
@@ -131,7 +95,6 @@ def test_visit_enrol_identify_checkin_leave_return_lesson(centre, sim, kiosk_set
 def test_unenrolled_face_is_not_identified(centre, sim, kiosk_settings):
     core = start_core(kiosk_settings)
     try:
-        enrol(core, sim, centre.person_id)
         for photo in (1, 2, 3):
             state = identify(core, sim, STRANGER, photo)
             assert state.status in ("not_recognised", "staff_called"), photo
@@ -146,7 +109,7 @@ def test_inactivity_returns_to_idle_and_clears_the_person(centre, sim, kiosk_set
     clock = AdvancingClock()
     core = start_core(kiosk_settings, clock)
     try:
-        enrol(core, sim, centre.person_id)
+        assert core.check_staff_pin(core.settings.staff_pin) and core.staff_mode
         assert identify(core, sim).status == "identified"
         assert core.person is not None and not core.session_timed_out()
         assert not core.staff_mode  # identifying a person closed staff mode
@@ -197,7 +160,6 @@ def test_claimed_identity_by_number_or_card_is_checked_one_to_one(centre, sim, k
 
     core = start_core(kiosk_settings)
     try:
-        enrol(core, sim, centre.person_id)
         for bad, key in (("12345", "identity.error.id_number_invalid"),
                          (make_id_number(8), "identity.error.id_number_unknown")):
             with pytest.raises(FlowError) as err:
@@ -230,7 +192,6 @@ def test_stand_in_is_recorded_and_staff_called_after_three_attempts(centre, sim,
 
     core = start_core(kiosk_settings)
     try:
-        enrol(core, sim, centre.person_id)
         core.begin_identification()
         sim.show(STRANGER, 1)
         state = wait_for(lambda: core.identity_state().status == "staff_called"
@@ -238,7 +199,8 @@ def test_stand_in_is_recorded_and_staff_called_after_three_attempts(centre, sim,
         assert core.person is None
         assert core.tr(state.message_key).startswith("多次未能识别")
         kinds = [item.kind for item in outbox.pending(core.store)] or ["delivered"]
-        failures = wait_for(lambda: centre.console.verifications(), 30, "failures on the console")
+        failures = wait_for(lambda: len(centre.console.verifications()) >= 3
+                            and centre.console.verifications(), 30, "failures on the console")
         assert [f["reason"] for f in failures] == ["face_mismatch"] * 3, kinds
         assert [c["screen"] for c in centre.console.open_staff_calls()] == ["identify"]
     finally:
@@ -249,7 +211,6 @@ def test_photo_of_the_person_fails_liveness(centre, sim, kiosk_settings):
     """The enrolled person's face on a held-up picture matches, but cannot blink on request."""
     core = start_core(kiosk_settings)
     try:
-        enrol(core, sim, centre.person_id)
         core.begin_identification()
         sim.show_photo_of_person()
         state = wait_for(lambda: core.identity_state().status in DONE and core.identity_state(),
@@ -267,7 +228,6 @@ def test_the_right_face_with_someone_elses_voice_is_refused(centre, sim, kiosk_s
     the voice even though the face and the liveness pass; no check-in can be made."""
     core = start_core(kiosk_settings)
     try:
-        enrol(core, sim, centre.person_id)
         sim.speak_as(OTHER_VOICE)
         state = identify(core, sim, final=("identified", "not_recognised", "staff_called"))
         assert state.status in ("not_recognised", "staff_called") and core.person is None, state

@@ -1,5 +1,6 @@
 """With the central server down, the kiosk keeps working; when it is back, everything
-arrives exactly once, in order, with nobody doing anything."""
+arrives exactly once, in order, with nobody doing anything. The person is enrolled
+(once per session) and the enrolment delivered before each test starts (see conftest)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,17 +17,26 @@ from sqlalchemy import select, update
 from kiosk import outbox
 from kiosk.store import open_store
 from kiosk.store.models import Checkin, Outbox
-from tests.e2e.test_kiosk_journey import enrol, identify, start_core
+from tests.e2e.kiosk_steps import identify, start_core
 from tests.e2e.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture
+def centre(enrolled_centre):
+    return enrolled_centre
+
+
+@pytest.fixture
+def kiosk_settings(enrolled_kiosk):
+    return enrolled_kiosk
+
+
 def test_outage_then_recovery_delivers_exactly_once_in_order(centre, sim, kiosk_settings):
     core = start_core(kiosk_settings)
     try:
-        enrol(core, sim, centre.person_id)
-        wait_for(lambda: outbox.depth(core.store) == 0, 20, "enrolment delivered")
+        assert outbox.depth(core.store) == 0  # the enrolment was delivered
         assert identify(core, sim).status == "identified"
 
         centre.central.stop()  # the outage
@@ -78,10 +88,6 @@ CHECKIN_THEN_WAIT = textwrap.dedent("""
 
 
 def test_checkin_survives_sigkill_right_after_confirmation(centre, sim, kiosk_settings):
-    core = start_core(kiosk_settings)
-    enrol(core, sim, centre.person_id)
-    wait_for(lambda: outbox.depth(core.store) == 0, 20, "enrolment delivered")
-    core.stop()
     centre.central.stop()  # so the record can only be on the kiosk's disk
     sim.show_person()
 
