@@ -11,7 +11,8 @@ of the body) with the parameters ``created``, ``keyid`` (the terminal id),
 refused request answers 401 with one of the codes ``signature_missing``,
 ``signature_invalid``, ``digest_mismatch``, ``signature_expired`` (``created`` too far
 from the server's clock, 300 s by default), ``nonce_replayed``, ``terminal_unknown``,
-``terminal_revoked``.
+``terminal_revoked`` (final: the terminal must be provisioned again), ``terminal_disabled``
+(staff suspended it for a while; its outbox waits until they let it back in).
 
 Errors are JSON: ``{"error": {"code": "<stable_code>", "message": "<english text>"}}``.
 """

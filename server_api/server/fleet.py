@@ -25,7 +25,7 @@ DEFAULTS = contract.TerminalConfig()
 # A terminal is stale after this many heartbeat intervals without one, offline after that.
 STALE_AFTER_INTERVALS = 2
 OFFLINE_AFTER_INTERVALS = 10
-STATES = ("online", "stale", "offline", "never", "revoked")
+STATES = ("online", "stale", "offline", "never", "disabled", "revoked")
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,12 @@ def save_settings(session: Session, values: dict, now: dt.datetime, staff_id: in
 
 def state_of(terminal: Terminal, health: TerminalHealth | None, interval_s: int,
              now: dt.datetime) -> str:
-    """online / stale / offline from the age of the last heartbeat; never; revoked."""
+    """online / stale / offline from the age of the last heartbeat; never; suspended
+    (disabled); revoked."""
     if terminal.revoked_at is not None:
         return "revoked"
+    if terminal.disabled_at is not None:
+        return "disabled"
     if health is None:
         return "never"
     age = (now - health.received_at).total_seconds()

@@ -192,6 +192,8 @@ class Terminal(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Suspended by staff (暂停接入): refused until they let it back in; the key stays.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     centre: Mapped[Centre] = relationship()
 
 

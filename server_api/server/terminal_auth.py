@@ -15,6 +15,7 @@ sign):
 4. ``signature_invalid``: the Ed25519 signature does not verify with its public key;
 5. ``digest_mismatch``: the body is not the one the signed ``Content-Digest`` describes;
 6. ``terminal_revoked``: staff revoked the terminal (told only to the key's holder);
+   ``terminal_disabled``: staff suspended it for a while (暂停接入); its key stays valid;
 7. ``nonce_replayed``: the terminal already used this nonce. Nonces live in the
    database (primary key terminal + nonce), so every worker process sees them, until
    ``created`` plus the allowed skew, when a replay would be stale anyway; expired ones
@@ -22,9 +23,10 @@ sign):
 
 Cost of an accepted request: parsing and one Ed25519 verification (about 0.4 ms), then
 one transaction with one statement, an ``INSERT ... SELECT`` that stores the nonce only
-if the terminal is not revoked and the nonce is new (on PostgreSQL without waiting for
+if the terminal is neither revoked nor suspended and the nonce is new (on PostgreSQL without waiting for
 the WAL flush). A terminal's id, centre and public key never change (provisioning again
-makes a new terminal), so each process caches them; revocation is read every time.
+makes a new terminal), so each process caches them; revocation and suspension are
+read every time.
 Once a minute per terminal and process ``last_seen_at`` is updated, and once a minute
 per process expired nonces are deleted, in the same transaction.
 """
@@ -265,12 +267,14 @@ _last_seen_written: dict[tuple[str, int], float] = {}
 
 def claim_nonce(session: Session, terminal_id: int, nonce: str,
                 expires_at: dt.datetime) -> bool:
-    """Store the nonce if the terminal is not revoked and never used it: one statement.
+    """Store the nonce if the terminal is neither revoked nor suspended and never used it:
+    one statement.
 
-    False when nothing was stored (revoked, or a replay seen by any process).
+    False when nothing was stored (revoked, suspended, or a replay seen by any process).
     """
     source = (select(Terminal.id, literal(nonce, String()), literal(expires_at, UTCDateTime()))
-              .where(Terminal.id == terminal_id, Terminal.revoked_at.is_(None)))
+              .where(Terminal.id == terminal_id, Terminal.revoked_at.is_(None),
+                     Terminal.disabled_at.is_(None)))
     columns = ["terminal_id", "nonce", "expires_at"]
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
@@ -331,10 +335,14 @@ def verify_terminal_request(ctx: ServerContext, request: SignedRequest,
             # for the WAL flush. A crash may forget the nonces of its last moment.
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         if not claim_nonce(session, known.id, sig.nonce, expires_at):
-            revoked = session.scalar(select(Terminal.revoked_at).where(Terminal.id == known.id))
+            revoked, disabled = session.execute(select(
+                Terminal.revoked_at, Terminal.disabled_at).where(Terminal.id == known.id)).one()
             if revoked is not None:
                 raise _refused("terminal_revoked", "this terminal has been revoked; "
                                                    "staff must provision it again")
+            if disabled is not None:
+                raise _refused("terminal_disabled", "staff have suspended this terminal; "
+                                                    "it is refused until they let it back in")
             raise _refused("nonce_replayed", "this signature's nonce was already used")
         if _last_seen_due(ctx, known.id):
             session.execute(update(Terminal).where(

@@ -82,6 +82,8 @@ PROBES: dict[tuple[str, str], str] = {
     ("POST", "/console/persons/{person_id}/remove"): "post_row",
     ("POST", "/console/staff-calls/{call_id}/resolve"): "post_row",
     ("POST", "/console/terminals/{terminal_id}/revoke"): "post_row",
+    ("POST", "/console/terminals/{terminal_id}/disable"): "post_row",
+    ("POST", "/console/terminals/{terminal_id}/enable"): "post_row",
     ("POST", "/console/verifications/{failure_id}/review"): "post_row",
     ("POST", "/console/lessons/{lesson_id}/assign"): "post_form",
     ("POST", "/console/persons"): "post_form",
@@ -315,7 +317,7 @@ def _state(world: World) -> tuple:
     return (sorted((p["id"], p.get("removed", ""), p.get("name", "")) for p in admin.persons()),
             sorted(c["id"] for c in admin.open_staff_calls()),
             sorted((f["id"], f["status"]) for f in admin.verifications()),
-            sorted((r["id"], r.get("revoked", "")) for r in admin.terminals()),
+            sorted((r["id"], r.get("revoked", ""), r.get("disabled", "")) for r in admin.terminals()),
             admin.pending_leaves(),
             admin.get("/console/lessons").text.count("data-person-id"),
             sorted(r["command-id"] for r in admin.rows(f"/console/terminals/{world.ids['terminal_id']}")

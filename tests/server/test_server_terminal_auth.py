@@ -449,3 +449,26 @@ def test_0005_keys_terminals_both_ways_and_a_terminal_without_a_key_is_unknown(
             assert connection.execute(text("SELECT public_key FROM terminals")).scalar() is None
     finally:
         db.dispose()
+
+
+def test_a_suspended_terminal_is_refused_until_let_back_in_with_the_same_key(world):
+    """暂停接入: staff suspend a terminal for a while (repair, a doubt); everything it sends
+    is refused, nothing of it is stored, and it comes back without being provisioned."""
+    terminal = world.terminal
+    row = next(r for r in world.admin.terminals() if r["terminal-id"] == terminal.terminal_id)
+    world.admin.post(f"/console/terminals/{row['id']}/disable")
+    for path in ("/terminal/roster", f"/terminal/persons/{world.person_a}/leaves"):
+        assert _refusal(terminal.get(path)) == "terminal_disabled", path
+    kept = event("checkin", world.person_a, match_score=0.9)
+    assert _refusal(terminal.post_events(kept)) == "terminal_disabled"
+    [shown] = [r for r in world.admin.terminals() if r["terminal-id"] == terminal.terminal_id]
+    assert shown["disabled"] == "yes" and shown["revoked"] == "no" and shown["state"] == "disabled"
+    assert world.admin.checkins() == []
+
+    world.admin.post(f"/console/terminals/{row['id']}/enable")
+    assert terminal.get("/terminal/roster").status_code == 200
+    answer = terminal.post_events(kept)  # the outbox delivers what waited
+    assert answer.status_code == 200 and answer.json()["results"][0]["status"] == "stored"
+    assert len(world.admin.checkins()) == 1
+    audit = world.admin.get("/console/audit?action=terminal_disable").text
+    assert terminal.terminal_id in audit

@@ -6,7 +6,7 @@ UPDATE and DELETE, on SQLite (``RAISE(ABORT)``) and on PostgreSQL (a PL/pgSQL fu
 raising an exception). The downgrade drops both.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02
 """
 from __future__ import annotations

@@ -80,3 +80,36 @@ def revoke(request: Request, terminal_id: RowId,
         name = terminal.name
     flash(request, "notice.terminal_revoked", name=name)
     return redirect("/console/terminals")
+
+
+@router.post("/terminals/{terminal_id}/disable")
+def disable(request: Request, terminal_id: RowId,
+            staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    """Suspend a terminal (暂停接入): every request it makes is refused until it is let
+    back in; unlike a revocation its key stays valid and nothing is provisioned again."""
+    return _set_disabled(request, terminal_id, staff, disabled=True)
+
+
+@router.post("/terminals/{terminal_id}/enable")
+def enable(request: Request, terminal_id: RowId,
+           staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    """Let a suspended terminal back in."""
+    return _set_disabled(request, terminal_id, staff, disabled=False)
+
+
+def _set_disabled(request: Request, terminal_id: int, staff: StaffIdentity,
+                  disabled: bool) -> Response:
+    ctx = request.app.state.ctx
+    with ctx.db.session() as session:
+        terminal = session.get(Terminal, terminal_id)
+        if terminal is None or centre_in_scope(session, staff, terminal.centre_id) is None:
+            raise HTTPException(404)
+        if terminal.revoked_at is None and (terminal.disabled_at is not None) != disabled:
+            terminal.disabled_at = ctx.clock() if disabled else None
+            audit(session, staff, ctx.clock(),
+                  "terminal_disable" if disabled else "terminal_enable",
+                  f"terminal:{terminal.id}", terminal.public_id)
+        name = terminal.name
+    flash(request, "notice.terminal_disabled" if disabled else "notice.terminal_enabled",
+          name=name)
+    return redirect("/console/terminals")
