@@ -136,7 +136,7 @@ def test_a_terminal_never_seen_and_a_revoked_one(fleet, clock):
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "terminal_revoked"
     with pytest.raises(ConsoleError) as err:
         fleet.admin.post(f"/console/terminals/{page_id(fleet.admin, quiet)}/commands", {"kind": "lock"})
-    assert err.value.status == 409 and "已停用" in err.value.message
+    assert err.value.status == 409 and "已吊销" in err.value.message
 
 
 def test_a_command_is_delivered_until_answered_and_its_result_shown(fleet, clock):
