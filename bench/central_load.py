@@ -1,7 +1,7 @@
 """Load the central server on loopback with many signed terminals and print the figures.
 
     python bench/central_load.py --database-url URL --terminals N --seconds S
-        [--workers W] [--heartbeat-s 30] [--events-per-s 1000] [--batch 100]
+        [--workers W] [--heartbeat-s 30] [--events-per-s 1000] [--batch 50]
         [--snapshot-bytes 0] [--clients 16]
 
 It starts ``kiosk-central`` (``--workers W`` processes) on a free loopback port with a
@@ -49,6 +49,41 @@ from server_api.client import TerminalSignatureAuth  # noqa: E402
 from server_api.names import id_check_char  # noqa: E402
 
 API = "/api/v1"
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (the server's worker processes)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy so far (from /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -266,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--heartbeat-s", type=float, default=30)
     parser.add_argument("--events-per-s", type=float, default=1000)
-    parser.add_argument("--batch", type=int, default=100, help="events per request (<= 200)")
+    parser.add_argument("--batch", type=int, default=50,
+                        help="events per request (<= 200; the kiosk sends at most 50)")
     parser.add_argument("--snapshot-bytes", type=int, default=0,
                         help="size of a JPEG-like snapshot sent with each check-in (0: none)")
     parser.add_argument("--persons", type=int, default=500)
@@ -284,7 +320,19 @@ def main(argv: list[str] | None = None) -> int:
             signers = enrol_all(base, tokens)
             print(f"provisioned {len(signers)} terminals in {time.monotonic() - t0:.1f} s; "
                   f"loading for {args.seconds:.0f} s", file=sys.stderr, flush=True)
+            server_pids = process_tree(server.pid)
+            cpu_before = (cpu_seconds(server_pids), machine_busy_seconds(),
+                          time.process_time())
             figures = run_load(base, signers, person_ids, args)
+            cpu_after = (cpu_seconds(server_pids), machine_busy_seconds(),
+                         time.process_time())
+            server_cpu, machine_cpu, client_cpu = (
+                (after - before) / figures["seconds"] for before, after in zip(cpu_before, cpu_after))
+            # Cores busy on average: the server's processes, this load generator, and the
+            # rest of the machine (the database, the kernel, anything else running).
+            figures["cpu_server"] = round(server_cpu, 2)
+            figures["cpu_client"] = round(client_cpu, 2)
+            figures["cpu_other"] = round(machine_cpu - server_cpu - client_cpu, 2)
         finally:
             server.terminate()
             try:

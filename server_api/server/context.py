@@ -21,6 +21,7 @@ class ServerContext:
     templates: Jinja2Templates
 
 
-def get_context(request: Request) -> ServerContext:
-    """FastAPI dependency: the server context of the running app."""
+async def get_context(request: Request) -> ServerContext:
+    """FastAPI dependency: the server context of the running app (async: it blocks on
+    nothing, so FastAPI need not hand it to a worker thread)."""
     return request.app.state.ctx
