@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
@@ -145,10 +146,16 @@ class Pager:
         return list(rows[self.offset:self.offset + self.per_page])
 
 
+# A plain number (e.g. a negative voice score) is not a formula: it stays a number.
+CSV_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def csv_text(value: object) -> str:
     """A cell Excel will not run as a formula."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_START) else text
+    if text.startswith(CSV_FORMULA_START) and not CSV_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_response(headers: Sequence[str], rows: Iterable[Sequence[object]], stem: str,

@@ -12,9 +12,6 @@ of personal data and are written to the audit log.
 """
 from __future__ import annotations
 
-import csv
-import io
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import case, func, select, update
@@ -30,7 +27,7 @@ from server_api.server.console.common import (
     language, render, scoped, visible_centres,
 )
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, back_to, csv_text, in_centre, parse_int, read_filters,
+    Filters, Pager, audit_export, back_to, csv_response, in_centre, parse_int, read_filters,
 )
 from server_api.server.console.evidence import (
     evidence_items, evidence_text, is_spoof_suspect, reference_refusal,
@@ -253,34 +250,26 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
             case((VerificationFailure.review_status == REVIEW_OPEN, 0), else_=1),
             VerificationFailure.occurred_at.desc(), VerificationFailure.id.desc())
         failures = list(session.scalars(_filtered(stmt, staff, filters)))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([t(f"verifications.csv.{column}") for column in (
-            "id", "time", "centre", "terminal", "terminal_id", "person_id", "person", "reason",
-            "reason_code", "mode", "attempt", "face_distance", "voice_score", "evidence",
-            "reference", "status", "reviewed_at", "reviewer", "note")])
-        for f in failures:
-            writer.writerow([
-                f.id, localtime(f.occurred_at, "%Y-%m-%d %H:%M:%S"),
-                csv_text(f.terminal.centre.name), csv_text(f.terminal.name),
-                csv_text(f.terminal.public_id), f.person_id or "",
-                csv_text(mask_name(f.person.name)) if f.person else t("verifications.unidentified"),
-                t(f"verification_reason.{f.reason}"), f.reason,
-                t("verifications.mode_claimed" if f.claimed else "verifications.mode_search"),
-                f.attempt,
-                "" if f.face_distance is None else f"{f.face_distance:.4f}",
-                "" if f.voice_score is None else f"{f.voice_score:.4f}",
-                csv_text(evidence_text(f, t)),
-                t("verifications.reference_added") if f.reference else "",
-                t(f"verification_status.{f.review_status}"),
-                localtime(f.reviewed_at, "%Y-%m-%d %H:%M:%S"),
-                csv_text(f.reviewer.username) if f.reviewer else "",
-                csv_text(f.review_note)])
+        cells = [[
+            f.id, localtime(f.occurred_at, "%Y-%m-%d %H:%M:%S"),
+            f.terminal.centre.name, f.terminal.name, f.terminal.public_id, f.person_id or "",
+            mask_name(f.person.name) if f.person else t("verifications.unidentified"),
+            t(f"verification_reason.{f.reason}"), f.reason,
+            t("verifications.mode_claimed" if f.claimed else "verifications.mode_search"),
+            f.attempt,
+            "" if f.face_distance is None else f"{f.face_distance:.4f}",
+            "" if f.voice_score is None else f"{f.voice_score:.4f}",
+            evidence_text(f, t),
+            t("verifications.reference_added") if f.reference else "",
+            t(f"verification_status.{f.review_status}"),
+            localtime(f.reviewed_at, "%Y-%m-%d %H:%M:%S"),
+            f.reviewer.username if f.reviewer else "",
+            f.review_note] for f in failures]
         now = ctx.clock()
         audit_export(session, staff, now, "verification_export", "verification_failures",
                      filters, len(failures))
-    filename = f"verification-failures-{localtime(now, '%Y%m%d-%H%M')}.csv"
-    headers = dict(SECURITY_HEADERS)
-    headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
-                    media_type="text/csv; charset=utf-8", headers=headers)
+    headers = [t(f"verifications.csv.{column}") for column in (
+        "id", "time", "centre", "terminal", "terminal_id", "person_id", "person", "reason",
+        "reason_code", "mode", "attempt", "face_distance", "voice_score", "evidence",
+        "reference", "status", "reviewed_at", "reviewer", "note")]
+    return csv_response(headers, cells, "verification-failures", localtime(now, "%Y%m%d-%H%M"))
