@@ -5,9 +5,7 @@ The log is append-only: no route edits or deletes an entry, and database trigger
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -16,9 +14,8 @@ from fastapi.responses import Response
 from sqlalchemy import Select, func, select
 
 from server_api.server.auth import StaffIdentity, current_staff
-from server_api.server.console.common import (
-    SECURITY_HEADERS, admin_only, audit, language, render,
-)
+from server_api.server.console.common import admin_only, audit, language, render
+from server_api.server.console.listing import csv_response
 from server_api.server.i18n import translator
 from server_api.server.models import AuditEntry, StaffUser
 from server_api.server.validation import FormError, optional_text
@@ -27,7 +24,6 @@ router = APIRouter()
 PAGE_SIZE = 50
 MAX_EXPORT = 100_000
 NO_STAFF = "none"  # the staff filter for entries without a signed-in staff member
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -128,11 +124,6 @@ def _action_label(t, code: str) -> str:
     return code if text == key else text
 
 
-def _csv_text(value: str) -> str:
-    """A text cell Excel will not run as a formula."""
-    return "'" + value if value.startswith(CSV_FORMULA_START) else value
-
-
 @router.get("/audit.csv")
 def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
     """The filtered log as CSV for Excel (UTF-8 with a byte-order mark); audited."""
@@ -148,20 +139,12 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
             return render(request, "error.html", staff, status=400,
                           message_key=exc.key)
         rows = list(session.execute(stmt.limit(MAX_EXPORT)))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([t(f"audit.{c}") for c in
-                         ("id", "time", "staff", "action", "action_code", "target", "detail")])
-        for entry, username in rows:
-            writer.writerow([entry.id, localtime(entry.at, "%Y-%m-%d %H:%M:%S"),
-                             _csv_text(username or t("audit.no_staff")),
-                             _csv_text(_action_label(t, entry.action)), _csv_text(entry.action),
-                             _csv_text(entry.target), _csv_text(entry.detail)])
+        cells = [[entry.id, localtime(entry.at, "%Y-%m-%d %H:%M:%S"),
+                  username or t("audit.no_staff"), _action_label(t, entry.action),
+                  entry.action, entry.target, entry.detail] for entry, username in rows]
         now = ctx.clock()
         audit(session, staff, now, "audit_export", "audit_log",
               " ".join(f"{k}={v}" for k, v in f.query().items()) + f" rows={len(rows)}")
-    headers = dict(SECURITY_HEADERS)
-    headers["Content-Disposition"] = (
-        f'attachment; filename="audit-log-{localtime(now, "%Y%m%d-%H%M")}.csv"')
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
-                    media_type="text/csv; charset=utf-8", headers=headers)
+    headers = [t(f"audit.{c}") for c in
+               ("id", "time", "staff", "action", "action_code", "target", "detail")]
+    return csv_response(headers, cells, "audit-log", localtime(now, "%Y%m%d-%H%M"))
