@@ -1,13 +1,10 @@
 """Helpers of the fleet tests: a server clock tests move, heartbeats as a terminal sends
-them, a module-scoped server on SQLite and on PostgreSQL."""
+them."""
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from tests.server.central_helpers import TerminalClient
-from tests.staff_console import PG_UNREACHABLE, postgres_available, postgres_database
 
 
 class ShiftedClock:
@@ -23,17 +20,6 @@ class ShiftedClock:
     def follow(self, *terminals: TerminalClient) -> None:
         for terminal in terminals:
             terminal.auth.clock_offset_s = self.offset_s
-
-
-def module_database(request, tmp_path_factory):
-    """A fresh database for a test module: SQLite, or PostgreSQL (skipped if absent)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('fleet') / 'central.db'}"
-        return
-    if not postgres_available():
-        pytest.skip(PG_UNREACHABLE)
-    with postgres_database() as url:
-        yield url
 
 
 def report(**overrides) -> dict:

@@ -11,9 +11,8 @@ import pytest
 import requests
 
 from tests.server.central_helpers import TerminalClient, event, provisioned_terminal
-from tests.server.fleet_helpers import (
-    ShiftedClock, command_result, heartbeat, module_database, report,
-)
+from tests.server.fleet_helpers import ShiftedClock, command_result, heartbeat, report
+from tests.server.module_server import DATABASES, module_database
 from tests.staff_console import (
     ConsoleError, StaffConsole, make_id_number, parse_page, start_server,
 )
@@ -31,10 +30,10 @@ class Fleet:
     other: TerminalClient  # centre A too
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def fleet_db(request, tmp_path_factory):
-    yield from module_database(request, tmp_path_factory)
+    with module_database(request.param, tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -18,20 +18,17 @@ from sqlalchemy import select
 from server_api.names import mask_id_number
 from server_api.server.db import Database
 from server_api.server.models import AuditEntry
-from tests.server.work_lists_seed import BULK, NOW, FrozenClock, Seed, seed
-from tests.staff_console import (
-    PG_UNREACHABLE, ConsoleError, StaffConsole, postgres_available, postgres_database,
-    start_server,
-)
+from tests.server.module_server import DATABASES, FakeClock, module_database
+from tests.server.work_lists_seed import BULK, NOW, Seed, seed
+from tests.staff_console import ConsoleError, StaffConsole, start_server
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
-                                                               marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def lists(request, tmp_path_factory):
     """The seeded world on a fresh database, with its URL for reading the audit log."""
     tmp = tmp_path_factory.mktemp("work-lists")
-    with _database(request.param, tmp) as url:
-        clock = FrozenClock(NOW)
+    with module_database(request.param, tmp_path_factory) as url:
+        clock = FakeClock(NOW)
         base_url, password, stop = start_server(url, tmp / "data", clock=clock)
         try:
             world = seed(base_url, password, clock)
@@ -39,23 +36,6 @@ def lists(request, tmp_path_factory):
             yield world
         finally:
             stop()
-
-
-class _database:
-    def __init__(self, kind: str, tmp) -> None:
-        self.kind, self.tmp, self.pg = kind, tmp, None
-
-    def __enter__(self) -> str:
-        if self.kind == "sqlite":
-            return f"sqlite:///{self.tmp / 'central.db'}"
-        if not postgres_available():
-            pytest.skip(PG_UNREACHABLE)
-        self.pg = postgres_database()
-        return self.pg.__enter__()
-
-    def __exit__(self, *exc) -> None:
-        if self.pg is not None:
-            self.pg.__exit__(*exc)
 
 
 def rows(console: StaffConsole, path: str, **query) -> list[dict[str, str]]:

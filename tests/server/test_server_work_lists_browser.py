@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.server.test_server_browser import _shot, browser_page, expect  # noqa: F401
-from tests.server.work_lists_seed import NOW, PASSWORD, FrozenClock, seed
+from tests.server.module_server import FakeClock
+from tests.server.work_lists_seed import NOW, PASSWORD, seed
 from tests.staff_console import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def test_staff_filter_the_overdue_list_and_checkins_per_day(browser_page, tmp_path):
     page = browser_page
-    clock = FrozenClock(NOW)
+    clock = FakeClock(NOW)
     base_url, password, stop = start_server(f"sqlite:///{tmp_path / 'central.db'}",
                                             tmp_path / "data", clock=clock)
     try:

@@ -13,22 +13,13 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from tests.server.central_helpers import TerminalClient, b64, enrol, event, wav_bytes
+from tests.server.module_server import FakeClock
 from tests.staff_console import StaffConsole, make_id_number
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 6, 16, 12, 0, tzinfo=SHANGHAI).astimezone(dt.timezone.utc)
 PASSWORD = "password-123456"
 BULK = 55  # rows of one kind on one day: more than one page of a list
-
-
-class FrozenClock:
-    """The server's clock: ``now`` unless a test moves it."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def local(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> str:
@@ -56,7 +47,7 @@ class Seed:
 
 
 def _terminal(base_url: str, admin: StaffConsole, centre: int, name: str,
-              clock: FrozenClock) -> TerminalClient:
+              clock: FakeClock) -> TerminalClient:
     answer = enrol(base_url, admin.create_token(centre), name).json()
     terminal = TerminalClient(base_url, answer["terminal_id"], answer["secret"], centre)
     # The terminal signs with the server's (frozen) time, as a terminal in sync would.
@@ -71,7 +62,7 @@ def _post(terminal: TerminalClient, *events: dict) -> None:
     assert all(r["status"] == "stored" for r in results), results
 
 
-def seed(base_url: str, admin_password: str, clock: FrozenClock) -> Seed:
+def seed(base_url: str, admin_password: str, clock: FakeClock) -> Seed:
     admin = StaffConsole(base_url)
     admin.login("admin", admin_password)
     centre_a = admin.create_centre("城关司法所")
