@@ -2,9 +2,6 @@
 check-in snapshots (the check-in list: ``pages_checkins``)."""
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import func, select, update
@@ -18,6 +15,8 @@ from server_api.server.console.common import (
     SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, language,
     person_in_scope, redirect, render, scoped,
 )
+from server_api.server.console.listing import local_today
+from server_api.server.console.pages_overdue import return_overdue
 from server_api.server.console.pages_verifications import open_count as open_verifications
 from server_api.server.fleet import STATES, terminal_views
 from server_api.server.i18n import translator
@@ -50,14 +49,6 @@ def _count(session, stmt, column, staff: StaffIdentity) -> int:
     return session.scalar(scoped(stmt, column, staff)) or 0
 
 
-def _overdue_before(ctx) -> dt.date:
-    """A leave ending before this date (centre's local calendar) and not reported back
-    (销假) is overdue: the report back is due within the grace days after its end
-    (``leave_return_grace_days``, as on the overdue list)."""
-    today = ctx.clock().astimezone(ZoneInfo(ctx.settings.display_timezone)).date()
-    return today - dt.timedelta(days=ctx.settings.leave_return_grace_days)
-
-
 def _dashboard(request: Request, staff: StaffIdentity) -> dict:
     """What the dashboard's panels show (the page and its live fragment)."""
     ctx = request.app.state.ctx
@@ -76,8 +67,8 @@ def _dashboard(request: Request, staff: StaffIdentity) -> dict:
             "open_verifications": open_verifications(session, staff),
             "overdue_returns": _count(
                 session, select(func.count(Leave.id)).join(Person, Person.id == Leave.person_id)
-                .where(Leave.status == contract.LeaveStatus.approved.value,
-                       Leave.returned_at.is_(None), Leave.end_date < _overdue_before(ctx)),
+                .where(return_overdue(local_today(request),
+                                      ctx.settings.leave_return_grace_days)),
                 Person.centre_id, staff),
         }
         staff_calls = open_staff_calls(session, staff, DASHBOARD_STAFF_CALLS)

@@ -80,13 +80,19 @@ def overdue_reporting(session, staff: StaffIdentity, filters: Filters, now: dt.d
     return rows
 
 
+def return_overdue(today: dt.date, grace: int):
+    """The rule of an overdue return (also counted on the dashboard): an approved leave,
+    not reported back (a return closes it), whose end date plus the grace days passed."""
+    return and_(Leave.status == contract.LeaveStatus.approved.value,
+                Leave.end_date < today - dt.timedelta(days=grace))
+
+
 def overdue_returns(session, staff: StaffIdentity, filters: Filters, today: dt.date,
                     grace: int) -> list[dict]:
     """Approved leaves not closed by end date + grace days, most overdue first."""
     stmt = (select(Leave).join(Person, Person.id == Leave.person_id)
             .options(selectinload(Leave.person).selectinload(Person.centre))
-            .where(Leave.status == contract.LeaveStatus.approved.value,
-                   Leave.end_date < today - dt.timedelta(days=grace))
+            .where(return_overdue(today, grace))
             .order_by(Leave.end_date, Leave.id))
     return [{"leave": leave, "due": leave.end_date + dt.timedelta(days=grace),
              "days": (today - leave.end_date).days - grace}
