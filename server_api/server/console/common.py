@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException
 from server_api.server.auth import StaffIdentity, csrf_token, current_staff
 from server_api.server.i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
 from server_api.server.db import Database
-from server_api.server.models import MAX_ID, AuditEntry, Centre, Person
+from server_api.server.models import MAX_ID, AuditEntry, Centre, Person, Terminal
 from server_api.server.validation import FormError
 from server_api.names import mask_id_number, mask_name
 
@@ -165,6 +165,14 @@ def person_in_scope(session: Session, staff: StaffIdentity, person_id: int) -> P
     if person is None or (not staff.is_admin and person.centre_id != staff.centre_id):
         return None
     return person
+
+
+def terminal_in_scope(session: Session, staff: StaffIdentity, terminal_id: int) -> Terminal:
+    """The terminal, if of the staff member's scope; else 404, as if it did not exist."""
+    terminal = session.get(Terminal, terminal_id)
+    if terminal is None or (not staff.is_admin and terminal.centre_id != staff.centre_id):
+        raise HTTPException(404)
+    return terminal
 
 
 def audit(session: Session, staff: StaffIdentity | None, at: dt.datetime, action: str,

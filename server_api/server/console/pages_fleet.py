@@ -14,26 +14,18 @@ from server_api import contract
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
     SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, language, redirect,
-    render,
+    render, terminal_in_scope,
 )
 from server_api.server.console.fleet_forms import LANGUAGE_CHOICES, form_values, parse_config_form
 from server_api.server.fleet import CONFIG_KEYS, effective, save_settings, settings_rows, terminal_views
 from server_api.server.fleet_models import COMMAND_QUEUED, TerminalCommand
 from server_api.server.i18n import translator
-from server_api.server.models import Terminal
 from server_api.server.validation import FormError
 
 router = APIRouter()
 COMMAND_HISTORY = 50
 COMMAND_KINDS = [k.value for k in contract.CommandKind]
 ATTACHMENT_MEDIA = {"text/plain": "text/plain; charset=utf-8", "image/png": "image/png"}
-
-
-def _terminal(session, staff: StaffIdentity, terminal_id: int) -> Terminal:
-    terminal = session.get(Terminal, terminal_id)
-    if terminal is None or centre_in_scope(session, staff, terminal.centre_id) is None:
-        raise HTTPException(404)
-    return terminal
 
 
 def _form_error(request: Request, exc: FormError) -> str:
@@ -47,7 +39,7 @@ def _terminal_page(request: Request, staff: StaffIdentity, terminal_id: int, sta
                    error: str | None = None, form: dict | None = None) -> Response:
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
-        terminal = _terminal(session, staff, terminal_id)
+        terminal = terminal_in_scope(session, staff, terminal_id)
         view = terminal_views(session, [terminal], ctx.clock())[0]
         commands = list(session.scalars(
             select(TerminalCommand).where(TerminalCommand.terminal_id == terminal.id)
@@ -80,7 +72,7 @@ def queue_command(request: Request, terminal_id: RowId, kind: str = Form(""),
         return _terminal_page(request, staff, terminal_id, 400,
                               translator(language(request))("error.command_kind"))
     with ctx.db.session() as session:
-        terminal = _terminal(session, staff, terminal_id)
+        terminal = terminal_in_scope(session, staff, terminal_id)
         if terminal.revoked_at is not None:
             error = translator(language(request))("error.terminal_revoked")
             return _terminal_page(request, staff, terminal_id, 409, error)
@@ -103,7 +95,7 @@ def command_attachment(request: Request, terminal_id: RowId, command_id: RowId,
     """The logs (text) or the screenshot (PNG) a terminal sent back; audited."""
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
-        terminal = _terminal(session, staff, terminal_id)
+        terminal = terminal_in_scope(session, staff, terminal_id)
         command = session.get(TerminalCommand, command_id)
         if command is None or command.terminal_id != terminal.id or not command.attachment_path:
             raise HTTPException(404)
@@ -133,7 +125,7 @@ def terminal_config(request: Request, terminal_id: RowId,
     except FormError as exc:
         return _terminal_page(request, staff, terminal_id, 400, _form_error(request, exc), form)
     with ctx.db.session() as session:
-        terminal = _terminal(session, staff, terminal_id)
+        terminal = terminal_in_scope(session, staff, terminal_id)
         now = ctx.clock()
         version = save_settings(session, values, now, staff.id, terminal_id=terminal.id)
         audit(session, staff, now, "terminal_config_save", f"terminal:{terminal.id}",

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from starlette.exceptions import HTTPException
 
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
     RowId, audit, centre_in_scope, checked_staff, flash, redirect, render, scoped,
-    visible_centres,
+    terminal_in_scope, visible_centres,
 )
 from server_api.server.fleet import terminal_views
 from server_api.server.models import Terminal
@@ -70,9 +69,7 @@ def revoke(request: Request, terminal_id: RowId,
            staff: StaffIdentity = Depends(checked_staff)) -> Response:
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
-        terminal = session.get(Terminal, terminal_id)
-        if terminal is None or centre_in_scope(session, staff, terminal.centre_id) is None:
-            raise HTTPException(404)
+        terminal = terminal_in_scope(session, staff, terminal_id)
         if terminal.revoked_at is None:
             terminal.revoked_at = ctx.clock()
             audit(session, staff, ctx.clock(), "terminal_revoke", f"terminal:{terminal.id}",
@@ -101,9 +98,7 @@ def _set_disabled(request: Request, terminal_id: int, staff: StaffIdentity,
                   disabled: bool) -> Response:
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
-        terminal = session.get(Terminal, terminal_id)
-        if terminal is None or centre_in_scope(session, staff, terminal.centre_id) is None:
-            raise HTTPException(404)
+        terminal = terminal_in_scope(session, staff, terminal_id)
         if terminal.revoked_at is None and (terminal.disabled_at is not None) != disabled:
             terminal.disabled_at = ctx.clock() if disabled else None
             audit(session, staff, ctx.clock(),
