@@ -16,9 +16,20 @@ LANGUAGES = ("zh_CN", "en")
 
 @lru_cache(maxsize=None)
 def catalogue(language: str) -> dict[str, str]:
+    """``<language>.json`` plus every fragment ``<feature>.<language>.json`` beside it.
+
+    A feature keeps its texts in a fragment of its own; a key defined twice is an error.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
-    return json.loads((LOCALE_DIR / f"{language}.json").read_text(encoding="utf-8"))
+    merged = json.loads((LOCALE_DIR / f"{language}.json").read_text(encoding="utf-8"))
+    for fragment in sorted(LOCALE_DIR.glob(f"*.{language}.json")):
+        texts = json.loads(fragment.read_text(encoding="utf-8"))
+        twice = sorted(set(texts) & set(merged))
+        if twice:
+            raise ValueError(f"{fragment.name} defines keys already defined: {twice}")
+        merged.update(texts)
+    return merged
 
 
 def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:

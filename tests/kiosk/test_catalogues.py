@@ -5,7 +5,7 @@ import json
 import re
 from pathlib import Path
 
-from kiosk.i18n import LOCALE_DIR, Translator
+from kiosk.i18n import Translator, catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 KEY_IN_CODE = re.compile(r"""(?:FlowError|tr|speak|translate)\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
@@ -13,7 +13,7 @@ MESSAGE_KEY = re.compile(r"""message_key\s*=\s*["']([a-z_]+\.[a-z0-9_.]+)["']"""
 
 
 def _catalogue(lang: str) -> dict[str, str]:
-    return json.loads((LOCALE_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    return catalogue(lang)
 
 
 def test_both_languages_have_the_same_keys_and_no_empty_text():

@@ -86,8 +86,8 @@ class FakeCore:
 
     # --- plumbing ---------------------------------------------------------------
     def _load_catalogue(self):
-        return {lang: json.loads((ROOT / "kiosk" / "locale" / f"{lang}.json").read_text("utf-8"))
-                for lang in ("zh_CN", "en")}
+        from kiosk.i18n import catalogue
+        return {lang: catalogue(lang) for lang in ("zh_CN", "en")}
 
     def _log(self, call, **kw):
         path = self.settings.get("log_file")

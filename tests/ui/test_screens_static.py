@@ -4,6 +4,8 @@ import json
 import re
 from pathlib import Path
 
+from kiosk.i18n import catalogue
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "screens"
 LOCALE = ROOT / "kiosk" / "locale"
@@ -19,7 +21,7 @@ NOT_KEYS = {"idle.staff", "idle.retry", "idle.call_staff", "idle.guidance", "idl
 
 
 def _catalogue(lang):
-    return json.loads((LOCALE / f"{lang}.json").read_text("utf-8"))
+    return catalogue(lang)
 
 
 def _used_keys():
