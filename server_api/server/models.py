@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlalchemy import (
     Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text,
-    TypeDecorator, UniqueConstraint,
+    TypeDecorator, UniqueConstraint, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -98,6 +98,11 @@ class Person(Base):
     case_type: Mapped[str] = mapped_column(String(20))  # a contract.CaseType value
     reporting_obligation: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # A minor (未成年人, Arts 52, 54): only the assigned staff member sees their records,
+    # the terminals show no full name, exports leave them out unless asked.
+    is_minor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a staff_users.id; no foreign key (revision 0015 explains why)
+    assigned_staff_id: Mapped[int | None] = mapped_column(Integer)
     centre: Mapped[Centre] = relationship()
     face_templates: Mapped[list[FaceTemplate]] = relationship(
         order_by="FaceTemplate.id", cascade="all, delete-orphan")

@@ -74,7 +74,9 @@ def roster(terminal: TerminalIdentity = Depends(authenticated_terminal),
 def _roster_person(p: Person) -> contract.RosterPerson:
     voice = p.voice_template
     return contract.RosterPerson(
-        id=p.id, name=p.name, id_number=p.id_number, case_type=p.case_type,
+        # A minor's full name never reaches a terminal (Arts 52, 54): the surname only.
+        id=p.id, name=p.name[:1] + "*" if p.is_minor else p.name, id_number=p.id_number,
+        case_type=p.case_type,
         reporting_obligation=p.reporting_obligation,
         face_templates=[json.loads(t.encoding_json) for t in p.face_templates],
         has_voice=voice is not None,

@@ -80,6 +80,7 @@ PROBES: dict[tuple[str, str], str] = {
     ("GET", "/console/checkins/{checkin_id}/snapshot"): "row",
     ("GET", "/console/verifications/{failure_id}/snapshot"): "row",
     ("POST", "/console/persons/{person_id}/remove"): "post_row",
+    ("POST", "/console/persons/{person_id}/minor"): "post_row",
     ("POST", "/console/staff-calls/{call_id}/resolve"): "post_row",
     ("POST", "/console/terminals/{terminal_id}/revoke"): "post_row",
     ("POST", "/console/terminals/{terminal_id}/disable"): "post_row",
@@ -110,6 +111,7 @@ PROBES: dict[tuple[str, str], str] = {
 # Form fields of the posts, aimed at centre B's rows (filled in by ``_fields``).
 FORMS = {
     "/console/persons/{person_id}/remove": {"reason": "越权测试", "confirm": "yes"},
+    "/console/persons/{person_id}/minor": {"is_minor": "yes"},
     "/console/verifications/{failure_id}/review": {"decision": "dismiss", "note": "越权测试"},
     "/console/lessons/{lesson_id}/assign": {"person_id": "{person_id}"},
     "/console/persons": {"centre_id": "{centre_id}", "name": "越权测试", "case_type": "缓刑",

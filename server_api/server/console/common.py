@@ -2,6 +2,8 @@
 
 Scoping rule: an ``admin`` sees every centre; any other staff member sees only the
 centre of their account. Out-of-scope records answer 404, as if they did not exist.
+A minor's records (未成年人, Arts 52, 54) are seen only by the staff member assigned to
+them, whatever the role: ``person_visible``.
 Roles: a content ``editor`` reaches only the pages listed in ``EDITOR_PAGES`` (the
 lesson library), every other page answers 403 (``role_guard``, on every console router
 but sign-in's); administrator-only pages call ``admin_only``.
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Form, Path as PathParam, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
@@ -144,8 +146,33 @@ def admin_only(staff: StaffIdentity) -> None:
         raise HTTPException(403, ROLE_FORBIDDEN)
 
 
+def hidden_minors(staff: StaffIdentity) -> Select:
+    """Ids of the minors whose records this staff member may not see (Arts 52, 54)."""
+    return select(Person.id).where(Person.is_minor.is_(True), or_(
+        Person.assigned_staff_id.is_(None), Person.assigned_staff_id != staff.id))
+
+
+def person_visible(person_column, staff: StaffIdentity):
+    """A condition on a person-id column: no person, or one this staff member may see."""
+    return or_(person_column.is_(None), person_column.not_in(hidden_minors(staff)))
+
+
+def not_minor(person_column):
+    """A condition on a person-id column: no person, or one who is not a minor (exports)."""
+    minors = select(Person.id).where(Person.is_minor.is_(True))
+    return or_(person_column.is_(None), person_column.not_in(minors))
+
+
+def may_see(staff: StaffIdentity, person: Person) -> bool:
+    """The minor rule for one person already loaded."""
+    return not person.is_minor or person.assigned_staff_id == staff.id
+
+
 def scoped(stmt: Select, centre_column, staff: StaffIdentity) -> Select:
-    """Restrict a query to the staff member's centre unless they are an admin."""
+    """Restrict a query to the staff member's centre unless they are an admin; a query
+    scoped by the person's centre also leaves out the minors they may not see."""
+    if centre_column is Person.centre_id:
+        stmt = stmt.where(person_visible(Person.id, staff))
     return stmt if staff.is_admin else stmt.where(centre_column == staff.centre_id)
 
 
@@ -164,7 +191,7 @@ def person_in_scope(session: Session, staff: StaffIdentity, person_id: int) -> P
     person = session.get(Person, person_id)
     if person is None or (not staff.is_admin and person.centre_id != staff.centre_id):
         return None
-    return person
+    return person if may_see(staff, person) else None
 
 
 def terminal_in_scope(session: Session, staff: StaffIdentity, terminal_id: int) -> Terminal:

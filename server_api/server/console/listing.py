@@ -22,7 +22,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from server_api.server.auth import StaffIdentity
-from server_api.server.console.common import SECURITY_HEADERS, audit
+from server_api.server.console.common import (
+    SECURITY_HEADERS, audit, not_minor, person_visible,
+)
+from server_api.server.models import Person
 from server_api.server.validation import FormError, has_control_characters
 
 PER_PAGE = 50
@@ -95,6 +98,12 @@ class Filters:
     centre_id: int | None = None
     page: int = 1
     parsed: dict[str, object] = field(default_factory=dict)
+    # A CSV export: minors are left out unless ``minors=include`` (Arts 52, 54).
+    export: bool = False
+
+    @property
+    def excludes_minors(self) -> bool:
+        return self.export and self.values.get("minors") != "include"
 
     def query(self, **changes: object) -> str:
         """The query string of this list with some parameters changed (e.g. page)."""
@@ -115,11 +124,13 @@ def read_filters(request: Request, staff: StaffIdentity, names: Iterable[str],
     """
     params = request.query_params
     defaults = defaults or {}
+    export = request.url.path.endswith(".csv")
+    extra = ("centre", "page", "minors") if export else ("centre", "page")
     values = {name: params.get(name, defaults.get(name, "")).strip()
-              for name in (*names, "centre", "page")}
+              for name in (*names, *extra)}
     if not staff.is_admin:
         values["centre"] = ""
-    filters = Filters(values)
+    filters = Filters(values, export=export)
     filters.centre_id = (staff.centre_id if not staff.is_admin else
                          parse_int(values["centre"], "error.filter_centre", 1, 2**31 - 1))
     filters.page = parse_int(values["page"], "error.filter_page", 1, 10**6) or 1
@@ -181,8 +192,18 @@ def audit_export(session: Session, staff: StaffIdentity, at: dt.datetime, action
     audit(session, staff, at, action, target, detail)
 
 
-def in_centre(stmt, column, staff: StaffIdentity, filters: Filters):
-    """Scope a query to the staff member's centre, and to the admin's chosen centre."""
+def in_centre(stmt, column, staff: StaffIdentity, filters: Filters, person_column=None):
+    """Scope a query to the staff member's centre, and to the admin's chosen centre.
+
+    ``person_column`` (``Person.id`` when ``column`` is the person's centre) applies the
+    minor rule: minors only for their assigned staff, and not in exports unless asked.
+    """
+    if person_column is None and column is Person.centre_id:
+        person_column = Person.id
+    if person_column is not None:
+        stmt = stmt.where(person_visible(person_column, staff))
+        if filters.excludes_minors:
+            stmt = stmt.where(not_minor(person_column))
     if not staff.is_admin:
         return stmt.where(column == staff.centre_id)
     return stmt if filters.centre_id is None else stmt.where(column == filters.centre_id)

@@ -17,9 +17,10 @@ from server_api import contract
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.biometrics import erase_biometrics
 from server_api.server.console.common import (
-    RowId, audit, centre_in_scope, checked_staff, flash, form_transaction, person_in_scope,
-    redirect, render, scoped, visible_centres,
+    RowId, audit, centre_in_scope, checked_staff, flash, form_transaction, hidden_minors,
+    person_in_scope, redirect, render, scoped, visible_centres,
 )
+from server_api.server.console.pages_minors import TICKED, assignee, centre_staff
 from server_api.server.models import TEMPLATE_STAFF_CONFIRMED, Person, PersonRemoval
 from server_api.server.storage import FileTxn
 from server_api.server.validation import (
@@ -42,7 +43,15 @@ def _persons_page(request: Request, staff: StaffIdentity, status: int = 200,
                 .order_by(Person.centre_id, Person.name, Person.id))
         persons = list(session.scalars(scoped(stmt, Person.centre_id, staff)))
         centres = visible_centres(session, staff)
+        # Minors this staff member may not see: only an administrator is shown that they
+        # exist (masked), to assign them (pages_minors).
+        hidden = list(session.scalars(
+            select(Person).options(selectinload(Person.centre))
+            .where(Person.id.in_(hidden_minors(staff))).order_by(Person.centre_id, Person.id)
+        )) if staff.is_admin else []
+        assignable = centre_staff(session, [c.id for c in centres])
     return render(request, "persons.html", staff, status=status, error=error, persons=persons,
+                  hidden_minors=hidden, assignable=assignable,
                   centres=centres, case_types=list(contract.CaseType), values=values or {},
                   case_type_keys={ct.value: ct.name for ct in contract.CaseType},
                   confirmed_source=TEMPLATE_STAFF_CONFIRMED, max_reason=MAX_REMOVAL_REASON)
@@ -56,11 +65,14 @@ def persons(request: Request, staff: StaffIdentity = Depends(current_staff)) -> 
 @router.post("/persons")
 def create_person(request: Request, centre_id: str = Form(""), name: str = Form(""),
                   id_number: str = Form(""), case_type: str = Form(""),
-                  reporting_obligation: str = Form(""),
+                  reporting_obligation: str = Form(""), is_minor: str = Form(""),
+                  assigned_staff_id: str = Form(""),
                   staff: StaffIdentity = Depends(checked_staff)) -> Response:
     ctx = request.app.state.ctx
     values = {"centre_id": centre_id, "name": name, "id_number": id_number,
-              "case_type": case_type, "reporting_obligation": reporting_obligation}
+              "case_type": case_type, "reporting_obligation": reporting_obligation,
+              "is_minor": is_minor, "assigned_staff_id": assigned_staff_id}
+    minor = is_minor.strip().lower() in TICKED
     try:
         if not centre_id.strip() and not staff.is_admin:
             centre_id = str(staff.centre_id)
@@ -75,13 +87,15 @@ def create_person(request: Request, centre_id: str = Form(""), name: str = Form(
                 raise FormError("error.centre_unknown")
             if session.scalar(select(Person.id).where(Person.id_number == number)):
                 raise FormError("error.id_number_taken")
+            assigned = assignee(session, staff, centre.id, assigned_staff_id) if minor else None
             person = Person(centre_id=centre.id, name=name, id_number=number,
                             case_type=kind.value, reporting_obligation=obligation,
-                            created_at=ctx.clock())
+                            created_at=ctx.clock(), is_minor=minor,
+                            assigned_staff_id=assigned)
             session.add(person)
             session.flush()
             audit(session, staff, ctx.clock(), "person_create", f"person:{person.id}",
-                  f"centre={centre.id}")
+                  f"centre={centre.id}" + (f" minor staff={assigned}" if minor else ""))
     except FormError as exc:
         return _persons_page(request, staff, 400, exc, values)
     flash(request, "notice.person_created", name=name)

@@ -24,7 +24,7 @@ from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.biometrics import add_confirmed_template
 from server_api.server.console.common import (
     SECURITY_HEADERS, RowId, audit, centre_in_scope, checked_staff, flash, form_transaction,
-    language, render, scoped, visible_centres,
+    language, may_see, person_visible, render, scoped, visible_centres,
 )
 from server_api.server.console.listing import (
     Filters, Pager, audit_export, back_to, csv_response, in_centre, parse_int, read_filters,
@@ -58,14 +58,16 @@ def open_count(session: Session, staff: StaffIdentity) -> int:
     """Open failures from the terminals of the staff member's scope (for the dashboard)."""
     stmt = (select(func.count(VerificationFailure.id))
             .join(Terminal, Terminal.id == VerificationFailure.terminal_id)
-            .where(VerificationFailure.review_status == REVIEW_OPEN))
+            .where(VerificationFailure.review_status == REVIEW_OPEN,
+                   person_visible(VerificationFailure.person_id, staff)))
     return session.scalar(scoped(stmt, Terminal.centre_id, staff)) or 0
 
 
 def _failure_in_scope(session: Session, staff: StaffIdentity,
                       failure_id: int) -> VerificationFailure:
     failure = session.get(VerificationFailure, failure_id)
-    if failure is None or centre_in_scope(session, staff, failure.terminal.centre_id) is None:
+    if failure is None or centre_in_scope(session, staff, failure.terminal.centre_id) is None \
+            or (failure.person is not None and not may_see(staff, failure.person)):
         raise HTTPException(404)
     return failure
 
@@ -84,7 +86,8 @@ def _filters(request: Request, staff: StaffIdentity) -> Filters:
 
 
 def _filtered(stmt, staff: StaffIdentity, filters: Filters):
-    stmt = in_centre(stmt, Terminal.centre_id, staff, filters)
+    stmt = in_centre(stmt, Terminal.centre_id, staff, filters,
+                     person_column=VerificationFailure.person_id)
     status, reason = filters.values["status"], filters.values["reason"]
     if status:
         stmt = stmt.where(VerificationFailure.review_status == status)
