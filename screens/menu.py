@@ -11,6 +11,8 @@ ENTRIES = (
     ("ui.menu.leave", "leave_dest"),
     ("ui.menu.return", "leave_status"),
     ("ui.menu.lessons", "lessons"),
+    ("ui.menu.approvals", "approval_type"),
+    ("ui.menu.approval_status", "approval_status"),
 )
 
 
