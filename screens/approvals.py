@@ -141,9 +141,11 @@ class ApprovalEndScreen(_Step, _DateScreen):
         return self.core.approval_latest_end(self.earliest())
 
     def reset(self):
-        super().reset()
-        if self.app.state.approval_end > self.latest():
-            self.app.state.approval_end = self.latest()
+        # a standing approval usually runs its full length (DOMAIN.md: 6 months): offered
+        # first, so most people only press OK
+        state = self.app.state
+        if state.approval_end is None or not self.earliest() <= state.approval_end <= self.latest():
+            state.approval_end = self.latest()
 
     def refresh(self):
         super().refresh()

@@ -47,7 +47,8 @@ def walkthrough(cam: Path, faces: Path) -> list:
         # 经常性跨市县: place -> first day -> last day (at most 183 days) -> reason
         {"tap": "经常跨市县外出"}, {"tap": "江苏省"}, {"wait_screen": "approval_start"},
         {"tap": "approval_start.ok"}, {"wait_screen": "approval_end"},
-        *[{"tap": "approval_end.later"} for _ in range(3)], {"wait_text": "3天以后"},
+        {"wait_text": "182天以后"},
+        *[{"tap": "approval_end.earlier"} for _ in range(3)], {"wait_text": "179天以后"},
         _shot("approval_end"), {"tap": "approval_end.ok"}, {"tap": "务工或经商"},
         {"wait_screen": "approval_confirm"}, {"tap": "approval_confirm.submit"},
         {"wait_text": "申请已提交"}, {"tap": "nav.home"}, {"wait_screen": "menu"},
