@@ -6,7 +6,7 @@ from screens import theme
 from screens.base import KioskScreen
 from screens.dates import format_date
 from screens.tasks import run_task
-from screens.widgets import Card, KButton, KLabel
+from screens.widgets import Card, KButton, KLabel, retranslate
 
 PER_PAGE = 3
 STATUS_COLOURS = {"approved": theme.SUCCESS_TEXT, "rejected": theme.ERROR_TEXT,
@@ -77,6 +77,7 @@ class ApprovalStatusScreen(KioskScreen):
             self.next_button.disabled = self.page >= self._pages() - 1
             for widget in (self.prev_button, self.page_label, self.next_button):
                 self.footer.add_widget(widget)
+            retranslate(self.footer)  # added after the screen was translated on entry
 
     def _card(self, index, item):
         card = Card(orientation="vertical", padding=(theme.PAD, theme.PAD // 4))

@@ -58,7 +58,8 @@ def walkthrough(cam: Path, faces: Path) -> list:
         {"tap": "approval_confirm.submit"}, {"wait_text": "申请已提交"},
         {"tap": "nav.home"}, {"wait_screen": "menu"},
         {"tap": "topbar.language"}, {"wait_text": "Other requests"}, _shot("menu_en"),
-        {"tap": "menu.approval_status"}, {"wait_text": "Waiting to send"}, _shot("approval_status_en"),
+        {"tap": "menu.approval_status"}, {"wait_text": "Waiting to send"}, {"tap": "approval_status.next"}, {"wait_text": "Not approved"}, {"wait_text": "Previous"},
+        _shot("approval_status_en"),
         {"tap": "nav.back"}, {"tap": "menu.exit"}, {"wait_screen": "idle"},
     ]
 
