@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from server_api import contract
-from server_api.server.approval_models import Approval
 from server_api.server.db import Database
 from server_api.server.models import AuditEntry
 
