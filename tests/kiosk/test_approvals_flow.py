@@ -130,3 +130,29 @@ def test_filed_offline_delivered_decided_and_shown(store, central, tmp_path):
     assert approvals.refresh(store, client, CLOCK, person) is True
     [decided] = [v for v in approvals.list_for(store, person) if v.key == place]
     assert (decided.status, decided.decision_note) == ("rejected", "请先与新执行地司法所联系")
+
+
+def test_the_core_offers_the_types_and_records_chinese_words(tmp_path):
+    """What the screens call (KioskCore), in English: the record keeps the Chinese place
+    and reason staff read; the status list is worded in the screen's language."""
+    from kiosk.views import PersonView
+    from tests.kiosk.fleet_fakes import open_core
+
+    core = open_core(tmp_path / "data", None, CLOCK)
+    try:
+        core.person = PersonView(id=7, display_name="张*三", case_type="缓刑")
+        core.set_language("en")
+        assert [t for t, _ in core.approval_types()] == [
+            "place_change", "visitor", "move", "frequent_travel"]  # no medical extension
+        assert core.approval_earliest("place_change") == CLOCK.today() + dt.timedelta(days=30)
+        start = CLOCK.today() + dt.timedelta(days=1)
+        core.submit_approval("frequent_travel", start, core.approval_latest_end(start),
+                             "Guangdong", "", "approval.reason.frequent_travel.1")
+        [item] = core.approval_requests()
+        assert (item.type_text, item.status_text) == ("Frequent trips out of county",
+                                                      "Waiting to send")
+        [pending] = outbox.pending(core.store)
+        assert pending.payload["place"] == "广东省" and pending.payload["reason"] == "务工或经商"
+        assert pending.payload["end_date"] == (start + dt.timedelta(days=182)).isoformat()
+    finally:
+        core.store.close()
