@@ -18,6 +18,7 @@ from devices.camera import make_camera
 from devices.card_reader import make_card_reader
 from devices.microphone import make_microphone
 from devices.speaker import make_speaker
+from kiosk.approvals_mixin import ApprovalsMixin
 from kiosk.clock import LOCAL_ZONE, Clock
 from kiosk.errors import FlowError
 from kiosk.fleet_host import FleetMixin
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 DESTINATION_COUNT = 34
 
 
-class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin):
+class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin):
     def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
         self.settings = settings.with_simulation()
         self.clock = clock or Clock()

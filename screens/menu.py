@@ -11,6 +11,8 @@ ENTRIES = (
     ("ui.menu.leave", "leave_dest"),
     ("ui.menu.return", "leave_status"),
     ("ui.menu.lessons", "lessons"),
+    ("ui.menu.approvals", "approval_type"),
+    ("ui.menu.approval_status", "approval_status"),
 )
 
 
@@ -21,7 +23,8 @@ class MenuScreen(KioskScreen):
     back_to = None
 
     def build_body(self):
-        grid = GridLayout(cols=2, spacing=theme.SPACING * 2,
+        # two rows at most: a third row would make the buttons too low to hit
+        grid = GridLayout(cols=2 if len(ENTRIES) <= 4 else 3, spacing=theme.SPACING * 2,
                           padding=(theme.PAD * 2, theme.PAD // 2, theme.PAD * 2, theme.PAD // 2))
         for key, target in ENTRIES:
             grid.add_widget(KButton(tr_key=key, style="primary", kiosk_id=f"menu.{target}",

@@ -3,6 +3,11 @@
 
 def all_screens():
     """Instantiate every screen; the first one is shown at start."""
+    from screens.approval_status import ApprovalStatusScreen
+    from screens.approvals import (
+        ApprovalConfirmScreen, ApprovalCounterpartScreen, ApprovalEndScreen, ApprovalPlaceScreen,
+        ApprovalReasonScreen, ApprovalStartScreen, ApprovalTypeScreen,
+    )
     from screens.checkin import CheckinScreen
     from screens.enrol import EnrolDoneScreen, FaceEnrolScreen, VoiceEnrolScreen
     from screens.id_number import IdNumberScreen
@@ -26,4 +31,7 @@ def all_screens():
         LessonsScreen(), LessonDownloadScreen(), LessonPlayerScreen(),
         StaffPinScreen(), StaffMenuScreen(), StaffRosterScreen(),
         FaceEnrolScreen(), VoiceEnrolScreen(), EnrolDoneScreen(), OutOfServiceScreen(),
+        ApprovalTypeScreen(), ApprovalPlaceScreen(), ApprovalCounterpartScreen(),
+        ApprovalStartScreen(), ApprovalEndScreen(), ApprovalReasonScreen(),
+        ApprovalConfirmScreen(), ApprovalStatusScreen(),
     ]

@@ -18,3 +18,10 @@ class UiState:
     lesson_path: object = None
     staff_person: object = None
     enrol_templates: int | None = None
+    # the other approvals (screens/approvals.py): type, then one field per screen
+    approval_type: str | None = None
+    approval_place: str | None = None
+    approval_counterpart: str | None = None  # a catalogue key
+    approval_start: date | None = None
+    approval_end: date | None = None
+    approval_reason: str | None = None  # a catalogue key

@@ -209,6 +209,10 @@ class CentralClient:
     def leaves(self, person_id: int) -> c.LeaveList:
         return c.LeaveList.model_validate(self._api("GET", f"/terminal/persons/{person_id}/leaves").json())
 
+    def approvals(self, person_id: int) -> c.ApprovalList:
+        return c.ApprovalList.model_validate(
+            self._api("GET", f"/terminal/persons/{person_id}/approvals").json())
+
     def lessons(self, person_id: int) -> c.LessonList:
         return c.LessonList.model_validate(self._api("GET", f"/terminal/persons/{person_id}/lessons").json())
 

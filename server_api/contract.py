@@ -52,6 +52,7 @@ class EventKind(str, Enum):
     voice_enrolment = "voice_enrolment"
     staff_call = "staff_call"
     verification_failure = "verification_failure"
+    approval_request = "approval_request"
 
 
 class ErrorBody(BaseModel):
@@ -151,6 +152,16 @@ class RosterResponse(BaseModel):
 #                     face_encoding to that person's templates (audited); it then reaches
 #                     the terminals with the roster. A spoof suspect
 #                     (SPOOF_SUSPECT_REASONS) never becomes a reference.
+#   approval_request: one of the other approvals (ApprovalType), see docs/APPROVALS.md
+#                     {"type": ApprovalType value, "start_date": "YYYY-MM-DD",
+#                      "end_date": "YYYY-MM-DD" | null  (frequent_travel only),
+#                      "place": str  (place_change, frequent_travel: the new or
+#                                     visited place; "" otherwise),
+#                      "counterpart": str  (visitor: whom the person meets; "" otherwise),
+#                      "reason": str}
+#                     (identified by the event's idempotency_key; place_change at least
+#                      APPROVAL_PLACE_CHANGE_LEAD_DAYS before start_date, frequent_travel
+#                      at most APPROVAL_FREQUENT_TRAVEL_MAX_DAYS long)
 
 # Why an identity check failed (``verification_failure`` reason codes).
 VERIFICATION_REASONS: tuple[str, ...] = (
@@ -205,6 +216,47 @@ class LeaveInfo(BaseModel):
 
 class LeaveList(BaseModel):
     leaves: list[LeaveInfo]
+
+
+# --- other approvals (GET /api/v1/terminal/persons/{person_id}/approvals) -------------
+# 执行地变更, 会客, 迁居, 经常性跨市县, 病情复查延期 (Community Correction Law art. 23, 27).
+
+class ApprovalType(str, Enum):
+    place_change = "place_change"            # 执行地变更
+    visitor = "visitor"                      # 会客
+    move = "move"                            # 迁居
+    frequent_travel = "frequent_travel"      # 经常性跨市县活动
+    medical_extension = "medical_extension"  # 病情复查延期 (暂予监外执行 only)
+
+
+class ApprovalStatus(str, Enum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+# Defaults of the implementing rules (DOMAIN.md): a change of execution place is asked
+# for one month ahead; a standing frequent-travel approval lasts at most 6 months.
+APPROVAL_PLACE_CHANGE_LEAD_DAYS = 30
+APPROVAL_FREQUENT_TRAVEL_MAX_DAYS = 183
+
+
+class ApprovalInfo(BaseModel):
+    key: str  # the idempotency_key of the approval_request event
+    type: ApprovalType
+    start_date: dt.date
+    end_date: dt.date | None = None
+    place: str = ""
+    counterpart: str = ""
+    reason: str
+    status: ApprovalStatus
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None = None
+    decision_note: str = ""
+
+
+class ApprovalList(BaseModel):
+    approvals: list[ApprovalInfo]
 
 
 # --- lessons (GET /api/v1/terminal/persons/{person_id}/lessons) -------------------------

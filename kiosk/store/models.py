@@ -154,3 +154,7 @@ class FleetCommand(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime)
     result_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+
+
+# The other approvals' table shares this Base (kept in its own module).
+from kiosk.store import approval_models  # noqa: E402,F401

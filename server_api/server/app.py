@@ -17,6 +17,7 @@ from server_api.server.console.common import make_templates, render_error
 from server_api.server.context import ServerContext, get_context
 from server_api.server.db import Database
 from server_api.server.errors import install_error_handlers
+from server_api.server.approvals_api import router as approvals_router
 from server_api.server.fleet_api import router as fleet_router
 from server_api.server.migrate import upgrade_to_head
 from server_api.server.settings import CentralSettings
@@ -61,6 +62,7 @@ def create_app(database_url: str, data_dir: Path, *, settings: CentralSettings |
                            max_api_body_bytes=settings.max_api_body_bytes)
     app.include_router(terminal_router)
     app.include_router(fleet_router)
+    app.include_router(approvals_router)
     console.install(app)
 
     @app.get("/healthz", response_model=contract.Health, tags=["health"],

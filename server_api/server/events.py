@@ -241,6 +241,9 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
     contract.EventKind.staff_call: _store_staff_call,
     contract.EventKind.verification_failure: _store_verification_failure,
 }
+# The other approvals keep their handler in their own module.
+from server_api.server.approval_events import HANDLERS as _APPROVAL_HANDLERS  # noqa: E402
+HANDLERS.update(_APPROVAL_HANDLERS)
 
 
 def occurred_at_utc(event: contract.Event) -> dt.datetime:

@@ -479,6 +479,7 @@ def sample_arguments(tmp: Path, content: bytes) -> dict[str, tuple]:
         "roster": (),
         "post_events": ([event],),
         "leaves": (1,),
+        "approvals": (1,),
         "lessons": (1,),
         "download_lesson": (lesson, tmp / "lesson.mp4"),
         "heartbeat": (contract.HeartbeatRequest(

@@ -33,6 +33,7 @@ PASSWORD = "password-123456"
 NAME_B, NAME_A = "欧阳娜娜", "张三"
 CENTRE_B, TERMINAL_B = "河西司法所", "河西一号机"
 LEAVE_B, DESTINATION_B = "leave-scope-b-0001", "乌鲁木齐"
+APPROVAL_B, NEW_PLACE_B = "approval-scope-b-01", "西藏自治区"
 
 # How each route is probed. Kinds:
 #   open      - no data of anyone (sign-in, docs, health): fetched, must hold nothing of B
@@ -90,11 +91,14 @@ PROBES: dict[tuple[str, str], str] = {
     ("POST", "/console/persons"): "post_form",
     ("POST", "/console/terminals/token"): "post_form",
     ("POST", "/console/leaves/decide"): "post_form",
+    ("GET", "/console/approvals"): "list",
+    ("POST", "/console/approvals/decide"): "post_form",
     ("POST", "/console/lessons"): "shared",
     ("POST", "/api/v1/terminals/enrol"): "api_enrol",
     ("GET", "/api/v1/terminal/roster"): "api_list",
     ("POST", "/api/v1/terminal/events"): "api_events",
     ("GET", "/api/v1/terminal/persons/{person_id}/leaves"): "api_row",
+    ("GET", "/api/v1/terminal/persons/{person_id}/approvals"): "api_row",
     ("GET", "/api/v1/terminal/persons/{person_id}/lessons"): "api_row",
     ("GET", "/api/v1/terminal/lessons/{lesson_id}/content"): "api_row",
     # The fleet: terminal pages, their commands, attachments and configuration.
@@ -118,6 +122,7 @@ FORMS = {
                          "id_number": make_id_number(77)},
     "/console/terminals/token": {"centre_id": "{centre_id}"},
     "/console/leaves/decide": {"leave_key": LEAVE_B, "decision": "approve"},
+    "/console/approvals/decide": {"approval_key": APPROVAL_B, "decision": "approve"},
     "/console/centres": {"name": "越权中心"},
     "/console/staff": {"username": "sneaky", "password": PASSWORD, "role": "admin"},
     "/console/lessons": {"title": "越权上传"},
@@ -189,11 +194,14 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
         event("leave_request", person_b, key=LEAVE_B, destination=DESTINATION_B,
               start_date="2026-07-01", end_date="2026-07-03", reason="探望病重的母亲"),
         event("staff_call", person_b, screen="leave_form"),
+        event("approval_request", person_b, key=APPROVAL_B, type="place_change",
+              start_date=(dt.date.today() + dt.timedelta(days=40)).isoformat(),
+              place=NEW_PLACE_B, reason="随子女居住"),
         event("verification_failure", person_b, reason="liveness_failed", claimed=True,
               attempt=2, stage="liveness", liveness_reason="static_image",
               challenges=["blink", "turn_left"], face_distance=0.41,
               face_encoding=[0.1] * 128, snapshot_jpeg_b64=photo)).json()["results"]
-    assert [r["status"] for r in stored] == ["stored"] * 5, stored
+    assert [r["status"] for r in stored] == ["stored"] * 6, stored
     lesson = admin.upload_lesson("河西专题课", write_video(media / "lesson.mp4"))
     admin.assign_lesson(lesson, person_b)
 
@@ -216,7 +224,7 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
            "centre_id": centre_b, "account_id": 1, "command_id": shot_b,
            "pending_command_id": pending[1]["id"]}
     markers = [NAME_B, mask_name(NAME_B), id_b, id_b[:6] + "********" + id_b[-4:], CENTRE_B,
-               TERMINAL_B, terminal_b.terminal_id, LEAVE_B, DESTINATION_B,
+               TERMINAL_B, terminal_b.terminal_id, LEAVE_B, DESTINATION_B, APPROVAL_B, NEW_PLACE_B,
                f"/checkins/{checkin_b}/", f"/verifications/{failure_b}/",
                f"/staff-calls/{call_b}/", f"/terminals/{terminal_row_b}/",
                f"person:{person_b}", f'data-person-id="{person_b}"', f'"id": {person_b},']
@@ -321,6 +329,7 @@ def _state(world: World) -> tuple:
             sorted((f["id"], f["status"]) for f in admin.verifications()),
             sorted((r["id"], r.get("revoked", ""), r.get("disabled", "")) for r in admin.terminals()),
             admin.pending_leaves(),
+            [r["key"] for r in admin.rows("/console/approvals")],
             admin.get("/console/lessons").text.count("data-person-id"),
             sorted(r["command-id"] for r in admin.rows(f"/console/terminals/{world.ids['terminal_id']}")
                    if "command-id" in r))
@@ -353,8 +362,10 @@ def test_a_terminal_of_centre_a_gets_nothing_of_centre_b(world):
         elif kind == "api_events":
             answer = terminal.post_events(
                 event("checkin", world.ids["person_id"], match_score=0.9),
-                event("leave_return", world.ids["person_id"], leave_key=LEAVE_B))
-            assert [r["status"] for r in answer.json()["results"]] == ["rejected"] * 2
+                event("leave_return", world.ids["person_id"], leave_key=LEAVE_B),
+                event("approval_request", world.ids["person_id"], type="move",
+                      start_date=dt.date.today().isoformat(), reason="越权"))
+            assert [r["status"] for r in answer.json()["results"]] == ["rejected"] * 3
         else:
             answer = terminal.get(_url(world, api_path).removeprefix(world.base_url))
             assert answer.status_code == 404, (path, answer.status_code)
