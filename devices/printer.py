@@ -67,13 +67,13 @@ class Receipt:
 
 
 def paper_out(detail: str = "") -> DeviceHealth:
-    """Health of a printer with no paper."""
-    return DeviceHealth(ERROR, "device.printer.paper_out", detail or "paper out")
+    """Health of a printer with no paper (the detail is what the staff console shows)."""
+    return DeviceHealth(ERROR, "device.printer.paper_out", f"缺纸 paper out {detail}".strip())
 
 
 def cover_open(detail: str = "") -> DeviceHealth:
     """Health of a printer whose cover is open."""
-    return DeviceHealth(ERROR, "device.printer.cover_open", detail or "cover open")
+    return DeviceHealth(ERROR, "device.printer.cover_open", f"纸仓盖打开 cover open {detail}".strip())
 
 
 @runtime_checkable
