@@ -104,6 +104,8 @@ class FilePrinter:
         self._lock = threading.Lock()
 
     def open(self) -> None:
+        from escpos.printer import Dummy  # noqa: F401 - python-escpos takes ~1.7 s to
+        # import: pay it at start-up, not on the first person's receipt
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
