@@ -154,3 +154,13 @@ def test_a_finished_lesson_is_recorded_and_its_receipt_printed(core):
     assert "累计学习：12分钟" in receipt.bold_lines
     assert receipt.qr_payloads == [record_no]
     assert_private(receipt)
+
+
+def test_the_console_names_the_printer_staff_call():
+    """Staff see why they were called (server catalogue, both languages)."""
+    from kiosk.receipts import STAFF_CALL_SCREEN
+    from server_api.server.i18n import catalogue
+
+    for language in ("zh_CN", "en"):
+        assert f"kiosk_screen.{STAFF_CALL_SCREEN}" in catalogue(language)
+    assert "打印" in catalogue("zh_CN")[f"kiosk_screen.{STAFF_CALL_SCREEN}"]
