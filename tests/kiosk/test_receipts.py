@@ -164,3 +164,21 @@ def test_the_console_names_the_printer_staff_call():
     for language in ("zh_CN", "en"):
         assert f"kiosk_screen.{STAFF_CALL_SCREEN}" in catalogue(language)
     assert "打印" in catalogue("zh_CN")[f"kiosk_screen.{STAFF_CALL_SCREEN}"]
+
+
+def test_the_printer_is_chosen_by_kiosk_settings(monkeypatch, tmp_path):
+    """KIOSK_PRINTER_BACKEND / _SOURCE / _TIMEOUT_S; the simulator prints to DIR/printer."""
+    from devices.printer_escpos import EscposPrinter
+    from kiosk.receipts import ReceiptsMixin
+    from kiosk.settings import KioskSettings
+
+    monkeypatch.setenv("KIOSK_PRINTER_BACKEND", "network")
+    monkeypatch.setenv("KIOSK_PRINTER_SOURCE", "10.0.0.9:9101")
+    monkeypatch.setenv("KIOSK_PRINTER_TIMEOUT_S", "2")
+    holder = ReceiptsMixin()
+    holder.settings = KioskSettings()
+    printer = holder._make_printer()
+    assert isinstance(printer, EscposPrinter)
+    assert printer.args == {"host": "10.0.0.9", "port": 9101} and printer.timeout == 2.0
+    sim = KioskSettings(simulate_dir=tmp_path).with_simulation()
+    assert (sim.printer_backend, sim.printer_source) == ("file", str(tmp_path / "printer"))
