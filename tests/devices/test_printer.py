@@ -151,7 +151,8 @@ def test_a_missing_network_printer_is_unavailable_not_a_crash():
 
 def test_backends_are_chosen_by_settings_and_sources_parsed():
     assert _parse_source("usb", "0416:5011") == {"idVendor": 0x0416, "idProduct": 0x5011}
-    assert _parse_source("serial", "/dev/ttyS1@19200") == {"devfile": "/dev/ttyS1", "baudrate": 19200}
+    assert _parse_source("serial", "/dev/ttyS1@19200") == {"devfile": "/dev/ttyS1",
+                                                           "baudrate": 19200}
     assert _parse_source("network", "10.0.0.9") == {"host": "10.0.0.9", "port": 9100}
     with pytest.raises(ValueError, match="VID:PID"):
         make_printer("usb", "printer")

@@ -63,7 +63,8 @@ def test_checkin_prints_a_receipt_with_the_record_number_as_qr_code(core):
     assert_private(receipt)
 
 
-def test_out_of_paper_the_checkin_is_recorded_staff_are_called_and_the_console_sees_it(core, central):
+def test_out_of_paper_the_checkin_is_recorded_staff_are_called_and_the_console_sees_it(
+        core, central):
     (core.printer.folder / PAPER_OUT_FLAG).touch()
     result = core.check_in()
     assert not result.receipt.printed
