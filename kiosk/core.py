@@ -26,6 +26,7 @@ from kiosk.flows import checkin, leave, lessons
 from kiosk.i18n import Translator, translate
 from kiosk.identify import CameraPump, IdentityWatcher
 from kiosk.identity_mixin import IdentityMixin
+from kiosk.receipts import CheckinResult, ReceiptsMixin
 from kiosk.settings import KioskSettings
 from kiosk.staff_mode import StaffModeMixin
 from kiosk.views import PersonView
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 DESTINATION_COUNT = 34
 
 
-class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin):
+class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, ReceiptsMixin):
     def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
         self.settings = settings.with_simulation()
         self.clock = clock or Clock()
@@ -60,6 +61,7 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin):
         self.speaker = make_speaker(self.settings.speaker_backend, self.settings.speaker_source)
         self.card_reader = make_card_reader(self.settings.card_reader_backend,
                                             self.settings.card_reader_source)
+        self.printer = self._make_printer()
         self.pump = CameraPump(self.camera)
         self._engine = None
         self._index = None
@@ -91,6 +93,7 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin):
         self.speaker.open()
         self.microphone.open()
         self.card_reader.open()
+        self.printer.open()
         self.pump.start()
         self._start_identification()
         self._start_fleet()
@@ -104,6 +107,7 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin):
         self.microphone.close()
         self.speaker.close()
         self.card_reader.close()
+        self.printer.close()
         if self.store is not None:
             self.store.close()
 
@@ -128,7 +132,8 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin):
 
     def device_status(self) -> dict[str, DeviceHealth]:
         return {"camera": self.camera.health(), "microphone": self.microphone.health(),
-                "speaker": self.speaker.health(), "card_reader": self.card_reader.health()}
+                "speaker": self.speaker.health(), "card_reader": self.card_reader.health(),
+                "printer": self.printer.health()}
 
     def sync_status(self):
         return self.syncer.status if self.syncer else None
@@ -173,12 +178,12 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin):
             self.syncer.poke()
 
     # --- flows ----------------------------------------------------------------------
-    def check_in(self) -> checkin.CheckinReceipt:
+    def check_in(self) -> CheckinResult:
         person = self._require_person()
         receipt = checkin.check_in(self._store(), self.clock, person.id, self._score,
                                    self._snapshot())
         self._poke()
-        return receipt
+        return self.print_checkin_receipt(receipt)  # after the commit; never fails it
 
     def _snapshot(self) -> bytes | None:
         frame = self.watcher.best_frame if self.watcher else None

@@ -25,6 +25,13 @@ class KioskSettings(BaseSettings):
     speaker_source: str | None = None
     card_reader_backend: str = "serial"
     card_reader_source: str | None = None  # serial port; default /dev/ttyUSB0
+    # Receipt printer (ESC/POS): usb (source VID:PID in hex), serial (/dev/ttyS0[@baud]),
+    # network (host[:port], default 9100) or file (a folder; see docs/RECEIPTS.md).
+    # Default: a USB 58 mm printer of the common 0416:5011 kind.
+    printer_backend: str = "usb"
+    printer_source: str | None = "0416:5011"
+    # Seconds a real printer may take to answer before the receipt counts as not printed.
+    printer_timeout_s: float = Field(default=5.0, gt=0)
     # How long the simulated camera shows each image of its folder.
     simulate_hold_seconds: float = Field(default=1.0, gt=0)
 
@@ -82,4 +89,6 @@ class KioskSettings(BaseSettings):
             "speaker_source": str(root / "speaker"),
             "card_reader_backend": "file",
             "card_reader_source": str(root / "card"),
+            "printer_backend": "file",
+            "printer_source": str(root / "printer"),
         })

@@ -16,6 +16,9 @@ class CheckinScreen(KioskScreen):
         self.info = KLabel(tr_key="ui.checkin.prompt", font_size=theme.FONT_TITLE,
                            kiosk_id="checkin.info")
         self.message = KLabel(tr_key="", kiosk_id="checkin.message")
+        # the receipt's fate: printed, or not (the check-in stands either way)
+        self.receipt_note = KLabel(tr_key="", kiosk_id="checkin.receipt", size_hint_y=None,
+                                   height=0)
         self.confirm = KButton(tr_key="ui.checkin.confirm", style="success",
                                kiosk_id="checkin.confirm", height=theme.BIG_BUTTON_H,
                                font_size=theme.FONT_TITLE, bold=True,
@@ -23,7 +26,7 @@ class CheckinScreen(KioskScreen):
         self.row = BoxLayout(size_hint_y=None, height=theme.BIG_BUTTON_H,
                              padding=(theme.PAD * 4, 0))
         self.row.add_widget(self.confirm)
-        for widget in (self.info, self.message, self.row):
+        for widget in (self.info, self.message, self.receipt_note, self.row):
             self.body.add_widget(widget)
         self.done_button = KButton(tr_key="ui.nav.home", style="primary", kiosk_id="nav.home",
                                    on_release=lambda *_: self.go("menu"))
@@ -33,6 +36,9 @@ class CheckinScreen(KioskScreen):
         self.info.tr_key = "ui.checkin.prompt"
         self.info.color = theme.TEXT
         self.set_message(self.message)
+        self.set_message(self.receipt_note)
+        self.receipt_note.height = 0
+        self.row.height = theme.BIG_BUTTON_H
         self.row.opacity = 1
         self.confirm.disabled = False
         self.back_button.disabled = False
@@ -53,8 +59,16 @@ class CheckinScreen(KioskScreen):
         self.info.tr_key = "ui.checkin.done"
         self.set_message(self.message, "ui.checkin.receipt", kind="info",
                          record_no=receipt.record_no, time=receipt.at.strftime("%Y-%m-%d %H:%M"))
+        printed = getattr(receipt, "receipt", None)
+        if printed is not None:
+            self.row.height = 0  # the confirm button is gone: room for the receipt's line
+            self.receipt_note.height = 130
+            self.set_message(self.receipt_note, printed.message_key,
+                             kind="info" if printed.printed else "error")
         self.footer.add_widget(self.done_button)
         self.app.speak("ui.checkin.done")
+        if printed is not None:
+            self.app.speak(printed.message_key)
 
     def _failed(self, key, **params):
         self.confirm.disabled = False

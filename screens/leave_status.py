@@ -1,7 +1,8 @@
 """Leave status (请假进度) and return from leave (销假).
 
 The list shows each request's status as the core words it; a 销假 button appears only
-where the core says `can_return`. Confirming the return is its own screen.
+where the core says `can_return`, and beside it 打印批假单 (the approval slip, printed
+by the core's receipt printer). Confirming the return is its own screen.
 """
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
@@ -24,6 +25,9 @@ class LeaveStatusScreen(KioskScreen):
     def build_body(self):
         self.list_box = BoxLayout(orientation="vertical", spacing=theme.SPACING)
         self.body.add_widget(self.list_box)
+        self.message = KLabel(tr_key="", size_hint_y=None, height=0, font_size=theme.FONT_MIN,
+                              kiosk_id="leave_status.message")
+        self.body.add_widget(self.message)
         self.page_label = KLabel(tr_key="ui.nav.page", font_size=theme.FONT_MIN)
         self.prev_button = KButton(tr_key="ui.nav.prev_page", style="secondary",
                                    kiosk_id="leave_status.prev", on_release=lambda *_: self.turn(-1))
@@ -34,6 +38,7 @@ class LeaveStatusScreen(KioskScreen):
 
     def reset(self):
         self.page = 0
+        self._show_message("")
 
     def refresh(self):
         # leave_requests() asks the centre for fresh statuses: never on the UI thread
@@ -90,16 +95,43 @@ class LeaveStatusScreen(KioskScreen):
                                        "end": format_date(self.tr, leave.end_date, False)},
                                 kiosk_id=f"leave_status.{index}.trip", font_size=theme.FONT_MIN))
         note = f"  {leave.decision_note}" if leave.decision_note else ""
+        # the trip may take two lines beside the buttons; the status keeps one
         texts.add_widget(KLabel(text=f"{leave.status_text}{note}", halign="left", bold=True,
+                                size_hint_y=0.6,
                                 color=STATUS_COLOURS.get(leave.status, theme.TEXT),
                                 kiosk_id=f"leave_status.{index}.status"))
         card.add_widget(texts)
         if leave.can_return:
-            card.add_widget(KButton(tr_key="ui.leave_status.return", style="success", bold=True,
+            card.add_widget(KButton(tr_key="ui.leave_status.print", style="primary",
                                     size_hint=(None, None), width=260, pos_hint={"center_y": 0.5},
+                                    kiosk_id=f"leave_status.{index}.print",
+                                    on_release=lambda button: self._print(leave, button)))
+            card.add_widget(KButton(tr_key="ui.leave_status.return", style="success", bold=True,
+                                    size_hint=(None, None), width=200, pos_hint={"center_y": 0.5},
                                     kiosk_id=f"leave_status.{index}.return",
                                     on_release=lambda *_: self._return(leave)))
         return card
+
+    def _show_message(self, key, kind="info"):
+        self.message.height = 52 if key else 0  # one line; the cards keep their room
+        self.set_message(self.message, key, kind=kind)
+
+    def _print(self, leave, button):
+        button.disabled = True
+        self._show_message("ui.leave_status.printing")
+
+        def done(outcome):
+            button.disabled = False
+            key = "ui.leave_status.printed" if outcome.printed else outcome.message_key
+            self._show_message(key, "info" if outcome.printed else "error")
+            self.app.speak(key)
+
+        def failed(key, **params):
+            button.disabled = False
+            self._show_message(key, "error")
+            self.app.speak(key, **params)
+
+        run_task(lambda: self.core.print_leave_slip(leave.key), done, failed, name="leave-slip")
 
     def _return(self, leave):
         self.app.state.return_leave = leave

@@ -1,12 +1,13 @@
 """Lesson player: Kivy's Video widget; progress goes to the core every few seconds and
-whenever the screen is left (back, end of video, session timeout)."""
+whenever the screen is left (back, end of video, session timeout). At the end of the
+video the core records the lesson as completed and prints its receipt."""
 from kivy.clock import Clock
 from kivy.uix.video import Video
 from kivy.uix.widget import Widget
 
 from screens import theme
 from screens.base import KioskScreen
-from screens.tasks import call_safely
+from screens.tasks import call_safely, run_task
 from screens.widgets import KButton, KLabel
 
 TICK_SECONDS = 1.0
@@ -96,11 +97,32 @@ class LessonPlayerScreen(KioskScreen):
 
     def _on_eos(self, _video, eos):
         if eos:
-            self._report()
             self.pause_button.disabled = True
             self.message.height = 60
             self.set_message(self.message, "ui.player.finished", kind="success")
             self.app.speak("ui.player.finished")
+            self._complete()
+
+    def _complete(self):
+        """Record the whole lesson's time (like a report) and print its receipt."""
+        state = self.app.state
+        if state.lesson_id is None:
+            return
+        total = state.lesson_watched_before + self._watched
+        position = self._last_position
+        self._last_report = (round(total, 1), round(position, 1))  # no second report of it
+        self._since_report = 0.0
+        lesson_id = state.lesson_id
+
+        def done(outcome):
+            key = ("ui.player.finished_printed" if outcome.printed
+                   else "ui.player.finished_not_printed")
+            self.message.height = 120
+            self.set_message(self.message, key, kind="success" if outcome.printed else "error")
+            self.app.speak(outcome.message_key)
+
+        run_task(lambda: self.core.complete_lesson(lesson_id, total, position), done,
+                 self._error, name="lesson-complete")
 
     def _stop(self):
         if self._event is None:

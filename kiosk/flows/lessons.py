@@ -84,8 +84,11 @@ def prepare(store: Store, client: CentralClient | None, content_dir: Path, perso
 
 
 def record_progress(store: Store, clock: Clock, person_id: int, lesson_id: int,
-                    watched_seconds: float, position_seconds: float) -> float:
-    """Keep the most watched time; returns the total credited so far."""
+                    watched_seconds: float, position_seconds: float,
+                    key: str | None = None) -> float:
+    """Keep the most watched time; returns the total credited so far.
+
+    `key` names the event (a receipt quotes it); a new one by default."""
     now = clock.now()
     with store.session() as s:
         prog = s.get(LessonProgress, (person_id, lesson_id))
@@ -94,7 +97,7 @@ def record_progress(store: Store, clock: Clock, person_id: int, lesson_id: int,
             s.add(prog)
         prog.watched_seconds = max(prog.watched_seconds or 0.0, float(watched_seconds))
         prog.position_seconds = float(position_seconds)
-        outbox.enqueue(s, key=outbox.new_key(), kind=EventKind.lesson_progress.value,
+        outbox.enqueue(s, key=key or outbox.new_key(), kind=EventKind.lesson_progress.value,
                        person_id=person_id, occurred_at=now,
                        payload={"lesson_id": lesson_id,
                                 "watched_seconds": round(prog.watched_seconds, 1),

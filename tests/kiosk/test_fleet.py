@@ -53,7 +53,7 @@ def test_heartbeat_reports_the_real_state(core, central, clock):
     assert report.app_version == "0.1.0" and report.config_version == 0
     assert report.outbox_depth == 1 and report.last_sync_at is None
     assert report.free_disk_bytes > 0 and report.terminal_time == NOON_LOCAL
-    assert set(report.devices) == {"camera", "microphone", "speaker", "card_reader"}
+    assert set(report.devices) == {"camera", "microphone", "speaker", "card_reader", "printer"}
     assert not report.locked and not report.in_use and report.content_version == ""
     core.settings.content_dir.mkdir(parents=True)
     (core.settings.content_dir / ("a" * 64 + ".video")).write_bytes(b"x")

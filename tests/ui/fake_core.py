@@ -20,6 +20,8 @@ check, no database. Behaviour is configured by the settings dict of the scenario
   service_file a JSON file {"reason": "locked"|"closed", "hours": "22:00-06:00"}: the
                terminal is out of service while it exists (kiosk.service.ServiceState)
   languages    languages offered (default both)
+  printer_out_file   while this file exists the receipt printer is out of paper: receipts
+               are not printed (check-in still succeeds), as with the real core
   capture_to   when set, the screen capture the app registers is called once from a
                thread (as the fleet's screenshot command does) and its PNG written here
 """
@@ -214,7 +216,28 @@ class FakeCore:
     def check_in(self):
         time.sleep(0.5)
         self._log("check_in", person=self.person.id)
-        return SimpleNamespace(record_no="BD20260001", at=datetime.now())
+        return SimpleNamespace(record_no="BD20260001", at=datetime.now(), receipt=self._print("checkin"))
+
+    def _print(self, what):
+        """Like kiosk.receipts: an outcome, never an exception, for a printer out of paper."""
+        out = self.settings.get("printer_out_file")
+        if out and Path(out).exists():
+            self._log("receipt_not_printed", what=what)
+            return SimpleNamespace(printed=False, message_key="ui.receipt.not_printed",
+                                   reason_key="device.printer.paper_out")
+        self._log("receipt_printed", what=what)
+        return SimpleNamespace(printed=True, message_key="ui.receipt.printed", reason_key="")
+
+    def print_leave_slip(self, leave_key):
+        time.sleep(0.3)
+        leave = next(l for l in self._leaves if l.key == leave_key)
+        if leave.status != "approved":
+            raise FlowError("leave.error.not_approved")
+        return self._print(f"leave-{leave_key}")
+
+    def complete_lesson(self, lesson_id, watched_seconds, position_seconds):
+        self.record_lesson_progress(lesson_id, watched_seconds, position_seconds)
+        return self._print(f"lesson-{lesson_id}")
 
     def leave_destinations(self):
         return [zh if self.language == "zh_CN" else en for zh, en in PROVINCES]
