@@ -52,6 +52,7 @@ class EventKind(str, Enum):
     voice_enrolment = "voice_enrolment"
     staff_call = "staff_call"
     verification_failure = "verification_failure"
+    written_report = "written_report"
 
 
 class ErrorBody(BaseModel):
@@ -151,6 +152,13 @@ class RosterResponse(BaseModel):
 #                     face_encoding to that person's templates (audited); it then reaches
 #                     the terminals with the roster. A spoof suspect
 #                     (SPOOF_SUSPECT_REASONS) never becomes a reference.
+#   written_report:   a 思想汇报, photographed pages or a spoken recording
+#                     {"form": "pages", "pages_jpeg_b64": [str, ...]  (1-10 JPEG pages)} or
+#                     {"form": "audio", "audio_wav_b64": str  (a WAV recording),
+#                      "seconds": float}
+#                     All its files together at most 8 MiB by default
+#                     (KIOSK_CENTRAL_MAX_REPORT_BYTES); larger is rejected with
+#                     "payload_too_large". The server keeps them AES-GCM encrypted.
 
 # Why an identity check failed (``verification_failure`` reason codes).
 VERIFICATION_REASONS: tuple[str, ...] = (
