@@ -7,7 +7,6 @@ microphone (devices/), a real SQLite store and the real page detection.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import wave
 from pathlib import Path
 
@@ -19,58 +18,12 @@ from sqlalchemy import select
 from devices.camera_file import FileCamera
 from devices.microphone_file import FileMicrophone
 from kiosk import outbox
-from kiosk.clock import Clock
 from kiosk.errors import FlowError
 from kiosk.flows import written_report
-from kiosk.report_mixin import WrittenReportMixin
 from kiosk.store import open_store
 from kiosk.store.models import Outbox
 from tests.kiosk.page_photos import no_page_photo, page_photo
-
-PERSON = 7
-
-
-class FixedClock(Clock):
-    def now(self) -> dt.datetime:
-        return dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.timezone.utc)
-
-
-class Person:
-    id = PERSON
-
-
-class ReportHost(WrittenReportMixin):
-    """The parts of KioskCore the report side uses: camera, microphone, store, clock."""
-
-    def __init__(self, store, camera, microphone) -> None:
-        self.store, self.camera, self.microphone = store, camera, microphone
-        self.clock = FixedClock()
-        self.person = Person()
-        self.pokes = 0
-
-    def _require_person(self):
-        if self.person is None:
-            raise FlowError("session.error.no_person")
-        return self.person
-
-    def camera_frame(self):
-        return self.camera.read_unpaced()
-
-    def _store(self):
-        return self.store
-
-    def _poke(self):
-        self.pokes += 1
-
-
-def show(folder: Path, image: np.ndarray) -> None:
-    """Put one photo in front of the file camera (dot-file then rename, as it expects)."""
-    for old in folder.glob("*.png"):
-        old.unlink()
-    tmp = folder / ".next.png"
-    cv2.imwrite(str(tmp), image)
-    tmp.rename(folder / f"photo{np.random.randint(1_000_000)}.png")
-
+from tests.kiosk.report_host import PERSON, ReportHost, show
 
 def write_wav(path: Path, samples: np.ndarray) -> Path:
     with wave.open(str(path), "wb") as out:
