@@ -18,6 +18,10 @@ def all_screens():
     from screens.player import LessonPlayerScreen
     from screens.staff import StaffMenuScreen, StaffPinScreen, StaffRosterScreen
     from screens.verify import VerifyScreen
+    from screens.written_report import (
+        ReportCaptureScreen, ReportChooseScreen, ReportDoneScreen, ReportPreviewScreen,
+        ReportRecordScreen,
+    )
 
     return [
         IdleScreen(), VerifyScreen(), IdNumberScreen(), MenuScreen(), CheckinScreen(),
@@ -26,4 +30,6 @@ def all_screens():
         LessonsScreen(), LessonDownloadScreen(), LessonPlayerScreen(),
         StaffPinScreen(), StaffMenuScreen(), StaffRosterScreen(),
         FaceEnrolScreen(), VoiceEnrolScreen(), EnrolDoneScreen(), OutOfServiceScreen(),
+        ReportChooseScreen(), ReportCaptureScreen(), ReportPreviewScreen(), ReportRecordScreen(),
+        ReportDoneScreen(),
     ]
