@@ -65,3 +65,38 @@ def test_written_report_screens(tmp_path, shared_data):
     assert [c["pages"] for c in calls if c["call"] == "report_submit_pages"] == [2]
     assert [c["seconds"] for c in calls if c["call"] == "report_submit_audio"] == [12.0]
     assert len(list(shots.glob("*.png"))) >= 10
+
+
+def english_report_tour(cam, faces, photos) -> list:
+    """The same screens in English, where the texts are longest."""
+    return [
+        {"wait_screen": "idle"}, {"copy": str(faces / KNOWN_FACE), "to": str(cam / "wen.jpg")},
+        {"wait_screen": "menu", "timeout": 15}, {"clear_dir": str(cam)}, {"sleep": 0.5},
+        _shot("menu_en"), {"tap": "menu.report_choose"}, {"wait_screen": "report_choose"},
+        _shot("report_choose_en"), {"tap": "report_choose.pages"},
+        {"copy": str(photos / "page1.jpg"), "to": str(cam / "page1.jpg")}, {"sleep": 0.5},
+        _shot("report_capture_en"), {"tap": "report_capture.shoot"},
+        {"wait_screen": "report_preview"}, _shot("report_preview_en"),
+        {"tap": "report_preview.finish"}, {"wait_screen": "report_done"},
+        {"wait_text": "1 page"}, _shot("report_done_en"), {"tap": "nav.home"},
+        {"tap": "menu.report_choose"}, {"tap": "report_choose.audio"},
+        {"wait_screen": "report_record"}, _shot("report_record_en"),
+        {"tap": "report_record.start"}, {"tap": "report_record.stop"},
+        {"wait_text": "Recorded"}, _shot("report_recorded_en"),
+        {"tap": "nav.back"}, {"wait_screen": "report_choose"}, {"tap": "nav.back"},
+        {"wait_screen": "menu"}, {"tap": "menu.exit"}, {"wait_screen": "idle"},
+    ]
+
+
+def test_written_report_screens_in_english(tmp_path, shared_data):
+    faces, cam, photos = shared_data / "faces", tmp_path / "cam", tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "page1.jpg"), page_photo(angle_deg=8)[0])
+    scenario = fake_scenario(tmp_path, english_report_tour(cam, faces, photos),
+                             SCREENSHOTS / "written-report-en", report_record_delay=1.0)
+    scenario["core_factory"] = "tests.ui.fake_report_core:FakeReportCore"
+    result = run_driver({**scenario, "language": "en"}, tmp_path)
+    assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
+    calls = _calls(tmp_path)
+    assert [c["pages"] for c in calls if c["call"] == "report_submit_pages"] == [1]
+    assert not [c for c in calls if c["call"] == "report_submit_audio"]  # left without it
