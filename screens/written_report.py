@@ -37,9 +37,11 @@ class ReportChooseScreen(KioskScreen):
     def build_body(self):
         self.body.add_widget(KLabel(tr_key=self.prompt_key, size_hint_y=0.35,
                                     kiosk_id="report_choose.info"))
-        grid = GridLayout(cols=2, spacing=theme.SPACING * 2, padding=(theme.PAD * 2, 0))
+        grid = GridLayout(cols=2, spacing=theme.SPACING * 2,
+                          padding=(theme.PAD * 2, 0, theme.PAD * 2, theme.PAD))
         for key, target in (("ui.report_choose.pages", "pages"), ("ui.report_choose.audio", "audio")):
-            grid.add_widget(KButton(tr_key=key, style="primary", bold=True, font_size=theme.FONT_TITLE,
+            grid.add_widget(KButton(tr_key=key, style="primary", bold=True, font_size=theme.FONT_HUGE,
+                                    size_hint_y=1,
                                     kiosk_id=f"report_choose.{target}",
                                     on_release=lambda _b, t=target: self._choose(t)))
         self.body.add_widget(grid)
