@@ -173,3 +173,18 @@ def test_a_missing_microphone_is_a_clear_error(host):
     with pytest.raises(FlowError) as err:  # never opened: the device's own message
         host.report_record(max_seconds=2.0)
     assert err.value.message_key.startswith("device.microphone.")
+
+
+def test_large_reports_go_in_batches_the_server_accepts(host, monkeypatch):
+    """outbox.BATCH_MAX_BYTES: a delivery batch stops before that many payload bytes, so
+    queued reports never make one request body too large; the oldest row always goes."""
+    show(host.cam_dir, page_photo()[0])
+    for _ in range(3):
+        host.report_scan_page()
+        host.report_submit_pages()
+    sizes = [len(r.payload_sealed) for r in raw_rows(host.store)]
+    assert len(outbox.pending(host.store, max_bytes=10)) == 1
+    assert len(outbox.pending(host.store, max_bytes=sizes[0] + sizes[1])) == 2
+    assert len(outbox.pending(host.store)) == 3  # the default holds all three
+    keys = [r.key for r in outbox.pending(host.store)]
+    assert [r.key for r in outbox.pending(host.store, max_bytes=1)] == keys[:1]  # oldest first
