@@ -27,6 +27,7 @@ from kiosk.i18n import Translator, translate
 from kiosk.identify import CameraPump, IdentityWatcher
 from kiosk.identity_mixin import IdentityMixin
 from kiosk.receipts import CheckinResult, ReceiptsMixin
+from kiosk.report_mixin import WrittenReportMixin
 from kiosk.settings import KioskSettings
 from kiosk.staff_mode import StaffModeMixin
 from kiosk.views import PersonView
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 DESTINATION_COUNT = 34
 
 
-class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, ReceiptsMixin):
+class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, ReceiptsMixin,
+                WrittenReportMixin):
     def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
         self.settings = settings.with_simulation()
         self.clock = clock or Clock()
@@ -157,6 +159,7 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, Recei
         self.person = None
         self.staff_mode = False
         self._score = 0.0
+        self.report_discard()  # a written report's unsent pages never outlive the session
         if self.watcher is not None:
             self.watcher.best_frame = None
             if self.watcher.state.status == "identified":

@@ -28,6 +28,13 @@ class OutboxItem:
     payload: dict[str, Any]
 
 
+# One delivery batch holds at most this many sealed payload bytes (always at least one
+# row), so a queue of large actions (written reports with pages or recordings) never
+# makes a request body the server refuses whole (KIOSK_CENTRAL_MAX_API_BODY_BYTES, 128
+# MiB by default; base64 adds a third).
+BATCH_MAX_BYTES = 16 * 1024 * 1024
+
+
 def new_key() -> str:
     return uuid.uuid4().hex
 
@@ -45,10 +52,22 @@ def enqueue(session: Session, *, key: str, kind: str, person_id: int,
                        occurred_at=naive_utc(occurred_at), payload_sealed=sealed))
 
 
-def pending(store: Store, limit: int = 50) -> list[OutboxItem]:
+def pending(store: Store, limit: int = 50, max_bytes: int = BATCH_MAX_BYTES) -> list[OutboxItem]:
+    """The oldest undelivered rows: at most ``limit``, and ``max_bytes`` of payload
+    (but always the first one)."""
     with store.session() as s:
-        rows = s.scalars(select(Outbox).where(Outbox.delivered_at.is_(None))
-                         .order_by(Outbox.seq).limit(limit)).all()
+        sizes = s.execute(select(Outbox.seq, func.length(Outbox.payload_sealed))
+                          .where(Outbox.delivered_at.is_(None))
+                          .order_by(Outbox.seq).limit(limit)).all()
+        chosen, total = [], 0
+        for seq, size in sizes:
+            if chosen and total + (size or 0) > max_bytes:
+                break
+            chosen.append(seq)
+            total += size or 0
+        if not chosen:
+            return []
+        rows = s.scalars(select(Outbox).where(Outbox.seq.in_(chosen)).order_by(Outbox.seq)).all()
         return [OutboxItem(r.seq, r.key, r.kind, r.person_id, r.occurred_at,
                            json.loads(store.sealer.open(r.payload_sealed, _context(r.key))))
                 for r in rows]

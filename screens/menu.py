@@ -13,6 +13,7 @@ ENTRIES = (
     ("ui.menu.lessons", "lessons"),
     ("ui.menu.approvals", "approval_type"),
     ("ui.menu.approval_status", "approval_status"),
+    ("ui.menu.report", "report_choose"),
 )
 
 
@@ -24,7 +25,7 @@ class MenuScreen(KioskScreen):
 
     def build_body(self):
         # two rows at most: a third row would make the buttons too low to hit
-        grid = GridLayout(cols=2 if len(ENTRIES) <= 4 else 3, spacing=theme.SPACING * 2,
+        grid = GridLayout(cols=max(2, -(-len(ENTRIES) // 2)), spacing=theme.SPACING * 2,
                           padding=(theme.PAD * 2, theme.PAD // 2, theme.PAD * 2, theme.PAD // 2))
         for key, target in ENTRIES:
             grid.add_widget(KButton(tr_key=key, style="primary", kiosk_id=f"menu.{target}",

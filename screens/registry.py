@@ -23,6 +23,10 @@ def all_screens():
     from screens.player import LessonPlayerScreen
     from screens.staff import StaffMenuScreen, StaffPinScreen, StaffRosterScreen
     from screens.verify import VerifyScreen
+    from screens.written_report import (
+        ReportCaptureScreen, ReportChooseScreen, ReportDoneScreen, ReportPreviewScreen,
+        ReportRecordScreen,
+    )
 
     return [
         IdleScreen(), VerifyScreen(), IdNumberScreen(), MenuScreen(), CheckinScreen(),
@@ -34,4 +38,6 @@ def all_screens():
         ApprovalTypeScreen(), ApprovalPlaceScreen(), ApprovalCounterpartScreen(),
         ApprovalStartScreen(), ApprovalEndScreen(), ApprovalReasonScreen(),
         ApprovalConfirmScreen(), ApprovalStatusScreen(),
+        ReportChooseScreen(), ReportCaptureScreen(), ReportPreviewScreen(), ReportRecordScreen(),
+        ReportDoneScreen(),
     ]

@@ -53,6 +53,7 @@ class EventKind(str, Enum):
     staff_call = "staff_call"
     verification_failure = "verification_failure"
     approval_request = "approval_request"
+    written_report = "written_report"
 
 
 class ErrorBody(BaseModel):
@@ -162,6 +163,13 @@ class RosterResponse(BaseModel):
 #                     (identified by the event's idempotency_key; place_change at least
 #                      APPROVAL_PLACE_CHANGE_LEAD_DAYS before start_date, frequent_travel
 #                      at most APPROVAL_FREQUENT_TRAVEL_MAX_DAYS long)
+#   written_report:   a 思想汇报, photographed pages or a spoken recording
+#                     {"form": "pages", "pages_jpeg_b64": [str, ...]  (1-10 JPEG pages)} or
+#                     {"form": "audio", "audio_wav_b64": str  (a WAV recording),
+#                      "seconds": float}
+#                     All its files together at most 8 MiB by default
+#                     (KIOSK_CENTRAL_MAX_REPORT_BYTES); larger is rejected with
+#                     "payload_too_large". The server keeps them AES-GCM encrypted.
 
 # Why an identity check failed (``verification_failure`` reason codes).
 VERIFICATION_REASONS: tuple[str, ...] = (

@@ -231,6 +231,12 @@ def _store_verification_failure(ctx: EventContext, event: contract.Event, row: E
         lipsync_r=payload.lipsync_r, face_ratio=payload.face_ratio))
 
 
+def _store_written_report(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    from server_api.server.report_events import store_written_report  # imports this module
+
+    store_written_report(ctx, event, row)
+
+
 HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event], None]] = {
     contract.EventKind.checkin: _store_checkin,
     contract.EventKind.leave_request: _store_leave_request,
@@ -240,6 +246,7 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
     contract.EventKind.voice_enrolment: _store_voice_enrolment,
     contract.EventKind.staff_call: _store_staff_call,
     contract.EventKind.verification_failure: _store_verification_failure,
+    contract.EventKind.written_report: _store_written_report,
 }
 # The other approvals keep their handler in their own module.
 from server_api.server.approval_events import HANDLERS as _APPROVAL_HANDLERS  # noqa: E402

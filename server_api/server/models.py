@@ -412,3 +412,4 @@ class AuditEntry(Base):
 # The fleet's tables share this Base (kept in their own module for size).
 from server_api.server import fleet_models  # noqa: E402,F401
 from server_api.server import approval_models  # noqa: E402,F401
+from server_api.server import report_models  # noqa: E402,F401

@@ -61,6 +61,12 @@ class CentralSettings(BaseSettings):
     max_voice_bytes: int = Field(default=10 * 1024**2, gt=0)
     # One voice template (opaque to the server; every roster sync carries it).
     max_voice_template_bytes: int = Field(default=256 * 1024, gt=0)
+    # All the pages (or the recording) of one written report (思想汇报) together.
+    max_report_bytes: int = Field(default=8 * 1024**2, gt=0)
+    # The AES-256 key that encrypts written reports at rest; empty means
+    # ``<data_dir>/report.key``, created (mode 0600) on first use. Keep it out of backups
+    # of the data folder (see docs/WRITTEN_REPORTS.md).
+    report_key_file: Path | None = None
     # One request body of the terminal API (a batch of events with its snapshots and
     # recordings); a larger one is refused whole with 413 ``payload_too_large``.
     max_api_body_bytes: int = Field(default=128 * 1024**2, gt=0)

@@ -111,6 +111,10 @@ PROBES: dict[tuple[str, str], str] = {
     ("POST", "/console/fleet/centres/{centre_id}/config"): "post_row",
     ("POST", "/api/v1/terminal/heartbeat"): "api_heartbeat",
     ("POST", "/api/v1/terminal/commands/{command_id}/result"): "api_command",
+    # Written reports (思想汇报): the list, one report, one of its pages or its recording.
+    ("GET", "/console/reports"): "list",
+    ("GET", "/console/reports/{report_id}"): "row",
+    ("GET", "/console/reports/{report_id}/files/{index}"): "row",
 }
 # Form fields of the posts, aimed at centre B's rows (filled in by ``_fields``).
 FORMS = {
@@ -200,7 +204,8 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
         event("verification_failure", person_b, reason="liveness_failed", claimed=True,
               attempt=2, stage="liveness", liveness_reason="static_image",
               challenges=["blink", "turn_left"], face_distance=0.41,
-              face_encoding=[0.1] * 128, snapshot_jpeg_b64=photo)).json()["results"]
+              face_encoding=[0.1] * 128, snapshot_jpeg_b64=photo),
+        event("written_report", person_b, form="pages", pages_jpeg_b64=[photo])).json()["results"]
     assert [r["status"] for r in stored] == ["stored"] * 6, stored
     lesson = admin.upload_lesson("河西专题课", write_video(media / "lesson.mp4"))
     admin.assign_lesson(lesson, person_b)
@@ -208,6 +213,8 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     [checkin_b] = [c["id"] for c in admin.checkins() if c["person_id"] == person_b]
     [failure_b] = [f["id"] for f in admin.verifications() if f["person_id"] == person_b]
     [call_b] = [c["id"] for c in admin.open_staff_calls() if c["terminal"] == TERMINAL_B]
+    [report_b] = [int(r["id"]) for r in admin.rows("/console/reports")
+                  if r["person-id"] == str(person_b)]
     [terminal_row_b] = [int(r["id"]) for r in admin.terminals()
                         if r.get("terminal-id") == terminal_b.terminal_id]
     # B's terminal reports, answers a screenshot with a picture, and has a lock pending.
@@ -222,11 +229,12 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     ids = {"person_id": person_b, "checkin_id": checkin_b, "failure_id": failure_b,
            "call_id": call_b, "terminal_id": terminal_row_b, "lesson_id": lesson,
            "centre_id": centre_b, "account_id": 1, "command_id": shot_b,
-           "pending_command_id": pending[1]["id"]}
+           "pending_command_id": pending[1]["id"], "report_id": report_b, "index": 0}
     markers = [NAME_B, mask_name(NAME_B), id_b, id_b[:6] + "********" + id_b[-4:], CENTRE_B,
                TERMINAL_B, terminal_b.terminal_id, LEAVE_B, DESTINATION_B, APPROVAL_B, NEW_PLACE_B,
                f"/checkins/{checkin_b}/", f"/verifications/{failure_b}/",
                f"/staff-calls/{call_b}/", f"/terminals/{terminal_row_b}/",
+               f"/reports/{report_b}/",
                f"person:{person_b}", f'data-person-id="{person_b}"', f'"id": {person_b},']
     app = create_app(database_url, data_dir)  # only to list its routes
     return World(base_url, app, admin, _signed_in(base_url, "staff_a"),
