@@ -406,3 +406,5 @@ class AuditEntry(Base):
 
 # The fleet's tables share this Base (kept in their own module for size).
 from server_api.server import fleet_models  # noqa: E402,F401
+# Reporting plans and intake dates (Art 21), in their own module.
+from server_api.server import plan_models  # noqa: E402,F401
