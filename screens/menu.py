@@ -1,9 +1,10 @@
-"""Main menu after identification: greeting with the masked name, one big button per task."""
+"""Main menu after identification: greeting with the masked name, what reporting is due
+(the person's reporting plan, when staff set one), one big button per task."""
 from kivy.uix.gridlayout import GridLayout
 
 from screens import theme
 from screens.base import KioskScreen
-from screens.widgets import KButton
+from screens.widgets import KButton, KLabel
 
 # (catalogue key, target screen)
 ENTRIES = (
@@ -13,6 +14,8 @@ ENTRIES = (
     ("ui.menu.lessons", "lessons"),
 )
 
+DUE_LINE_H = 60  # one line of the reporting-due text
+
 
 class MenuScreen(KioskScreen):
     name = "menu"
@@ -21,6 +24,10 @@ class MenuScreen(KioskScreen):
     back_to = None
 
     def build_body(self):
+        # Literal text from the core (already translated), shown only when there is a plan.
+        self.due = KLabel(text="", kiosk_id="menu.due", font_size=theme.FONT_BODY, bold=True,
+                          size_hint_y=None, height=0, opacity=0)
+        self.body.add_widget(self.due)
         grid = GridLayout(cols=2, spacing=theme.SPACING * 2,
                           padding=(theme.PAD * 2, theme.PAD // 2, theme.PAD * 2, theme.PAD // 2))
         for key, target in ENTRIES:
@@ -37,3 +44,7 @@ class MenuScreen(KioskScreen):
         person = self.core.person
         # no person: the session ended under us (timeout) and the app is leaving this screen
         self.title_label.tr_kw = {"name": person.display_name if person else ""}
+        lines = self.core.reporting_due() if person else []
+        self.due.text = "\n".join(lines)
+        self.due.height = DUE_LINE_H * len(lines)
+        self.due.opacity = 1 if lines else 0
