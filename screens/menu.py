@@ -14,7 +14,7 @@ ENTRIES = (
     ("ui.menu.lessons", "lessons"),
 )
 
-DUE_LINE_H = 60  # one line of the reporting-due text
+DUE_LINE_H = 50  # one line of the reporting-due text
 
 
 class MenuScreen(KioskScreen):
@@ -26,10 +26,10 @@ class MenuScreen(KioskScreen):
     def build_body(self):
         # Literal text from the core (already translated), shown only when there is a plan.
         self.due = KLabel(text="", kiosk_id="menu.due", font_size=theme.FONT_BODY, bold=True,
-                          size_hint_y=None, height=0, opacity=0)
-        self.body.add_widget(self.due)
-        grid = GridLayout(cols=2, spacing=theme.SPACING * 2,
-                          padding=(theme.PAD * 2, theme.PAD // 2, theme.PAD * 2, theme.PAD // 2))
+                          size_hint_y=None)
+        self.grid = grid = GridLayout(
+            cols=2, spacing=theme.SPACING * 2,
+            padding=(theme.PAD * 2, theme.PAD // 2, theme.PAD * 2, theme.PAD // 2))
         for key, target in ENTRIES:
             grid.add_widget(KButton(tr_key=key, style="primary", kiosk_id=f"menu.{target}",
                                     size_hint_y=1, font_size=theme.FONT_HUGE, bold=True,
@@ -47,4 +47,10 @@ class MenuScreen(KioskScreen):
         lines = self.core.reporting_due() if person else []
         self.due.text = "\n".join(lines)
         self.due.height = DUE_LINE_H * len(lines)
-        self.due.opacity = 1 if lines else 0
+        # The due lines sit above the buttons only when there are some; the buttons close
+        # up a little to keep their full height.
+        if lines and self.due.parent is None:
+            self.body.add_widget(self.due, index=len(self.body.children))
+        elif not lines and self.due.parent is not None:
+            self.body.remove_widget(self.due)
+        self.grid.spacing = (theme.SPACING * 2, theme.SPACING if lines else theme.SPACING * 2)
