@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server_api import contract
-from server_api.reporting_plan import Window, first_report, missed, windows
+from server_api.reporting_plan import MAX_WINDOW, Window, first_report, missed, windows
 from server_api.server.models import Checkin
 from server_api.server.plan_models import PersonIntake, ReportingPlan
 
@@ -76,7 +76,10 @@ class MissedRow:
 def missed_windows(session: Session, plan_rows: list[ReportingPlan], zone: ZoneInfo,
                    today: dt.date, since: dt.date | None = None) -> list[MissedRow]:
     """Every missed window (due before ``today``, on or after ``since``) of these plans."""
-    days = checkin_days(session, [r.person_id for r in plan_rows], zone)
+    # A window reaches back at most MAX_WINDOW days before its due day.
+    reach = None if since is None else dt.datetime.combine(
+        since - dt.timedelta(days=max(MAX_WINDOW.values()) + 1), dt.time(), zone)
+    days = checkin_days(session, [r.person_id for r in plan_rows], zone, reach)
     rows = []
     for row in plan_rows:
         person_days = sorted(days[row.person_id])
@@ -89,18 +92,22 @@ def missed_windows(session: Session, plan_rows: list[ReportingPlan], zone: ZoneI
 
 def still_missing(session: Session, plan_rows: list[ReportingPlan], zone: ZoneInfo,
                   today: dt.date) -> list[MissedRow]:
-    """Persons whose latest ended window was missed and who have not checked in since
-    (the dashboard's count: 逾期未报到)."""
-    latest: dict[int, MissedRow] = {}
-    for row in missed_windows(session, plan_rows, zone, today):
-        latest[row.plan.person_id] = row
-    plans_by_person = {r.person_id: r for r in plan_rows}
+    """Persons whose latest ended window passed with no check-in in it nor since (the
+    dashboard's count: 逾期未报到). One grouped query: only the last check-in matters."""
+    if not plan_rows:
+        return []
+    last = dict(session.execute(
+        select(Checkin.person_id, func.max(Checkin.occurred_at))
+        .where(Checkin.person_id.in_([r.person_id for r in plan_rows]))
+        .group_by(Checkin.person_id)).all())
     out = []
-    for pid, row in latest.items():
-        plan = plans_by_person[pid].plan()
-        ended = [w for w in windows(plan, today) if w.due < today]
-        if ended and ended[-1] == row.window and row.reported_after is None:
-            out.append(row)
+    for row in plan_rows:
+        ended = [w for w in windows(row.plan(), today) if w.due < today]
+        if not ended:
+            continue
+        at = last.get(row.person_id)
+        if at is None or at.astimezone(zone).date() < ended[-1].opens:
+            out.append(MissedRow(row, ended[-1], None))
     return sorted(out, key=lambda r: (r.window.due, r.plan.person_id))
 
 
