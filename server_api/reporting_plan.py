@@ -19,6 +19,7 @@ staff, never a sanction (Art 28).
 """
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import json
@@ -32,6 +33,8 @@ MAX_DATES = 60
 # Art 21: report within 10 days after the judgment takes effect (national law).
 FIRST_REPORT_DAYS = 10
 ONE_DAY = dt.timedelta(days=1)
+# Far enough back to hold the latest ended window of a weekly or monthly plan.
+RECENT = dt.timedelta(days=40)
 
 
 class PlanError(ValueError):
@@ -120,11 +123,15 @@ def _due_days(plan: Plan, first: dt.date):
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def windows(plan: Plan, until: dt.date) -> list[Window]:
-    """Every window of the plan whose due day is on or before ``until``, then the next one."""
+def windows(plan: Plan, until: dt.date, since: dt.date | None = None) -> list[Window]:
+    """Every window of the plan whose due day is on or before ``until`` (and, for weekly
+    and monthly plans, on or after ``since``: a shortcut), then the next one."""
     out: list[Window] = []
     previous_due = plan.start - ONE_DAY
-    for due in _due_days(plan, plan.start):
+    # A weekly or monthly window never reaches back past the previous due day
+    # (MAX_WINDOW), so those plans may start counting at ``since``.
+    first = plan.start if since is None or plan.kind == DATES else max(plan.start, since)
+    for due in _due_days(plan, first):
         opens = max(due - dt.timedelta(days=plan.window_days - 1), previous_due + ONE_DAY)
         out.append(Window(opens, due))
         previous_due = due
@@ -137,12 +144,19 @@ def fulfilled(window: Window, checkin_days: Iterable[dt.date]) -> bool:
     return any(window.holds(d) for d in checkin_days)
 
 
+def _fulfilled_sorted(window: Window, days: list[dt.date]) -> bool:
+    """``fulfilled`` over ascending ``days`` (a binary search)."""
+    i = bisect.bisect_left(days, window.opens)
+    return i < len(days) and days[i] <= window.due
+
+
 def missed(plan: Plan, checkin_days: Iterable[dt.date], today: dt.date,
            since: dt.date | None = None) -> list[Window]:
     """Windows whose due day is before ``today`` (and on or after ``since``) with no check-in."""
     days = sorted(set(checkin_days))
-    return [w for w in windows(plan, today - ONE_DAY)
-            if w.due < today and (since is None or w.due >= since) and not fulfilled(w, days)]
+    return [w for w in windows(plan, today - ONE_DAY, since)
+            if w.due < today and (since is None or w.due >= since)
+            and not _fulfilled_sorted(w, days)]
 
 
 @dataclass(frozen=True)
@@ -160,17 +174,17 @@ class Due:
 def due(plan: Plan, checkin_days: Iterable[dt.date], today: dt.date) -> Due:
     """The current obligation on ``today``: the earliest window not yet past."""
     days = sorted(set(checkin_days))
-    ws = windows(plan, today)
+    ws = windows(plan, today, today - RECENT)
     current = next((i for i, w in enumerate(ws) if w.due >= today), None)
     window = ws[current] if current is not None else None
     nxt = ws[current + 1] if current is not None and current + 1 < len(ws) else None
     if window is not None and nxt is None and plan.kind != DATES:
-        nxt = windows(plan, window.due + ONE_DAY)[-1]
+        nxt = windows(plan, window.due + ONE_DAY, window.due)[-1]
     past = [w for w in ws if w.due < today]
     last_missed = None
-    if past and not fulfilled(past[-1], days) and not any(d > past[-1].due for d in days):
+    if past and not _fulfilled_sorted(past[-1], days) and not (days and days[-1] > past[-1].due):
         last_missed = past[-1]
-    done = window is not None and fulfilled(window, days)
+    done = window is not None and _fulfilled_sorted(window, days)
     return Due(plan.kind, window, done, window is not None and window.holds(today), nxt,
                last_missed)
 

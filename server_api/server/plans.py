@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server_api import contract
-from server_api.reporting_plan import MAX_WINDOW, Window, first_report, missed, windows
+from server_api.reporting_plan import MAX_WINDOW, RECENT, Window, first_report, missed, windows
 from server_api.server.models import Checkin
 from server_api.server.plan_models import PersonIntake, ReportingPlan
 
@@ -102,7 +102,7 @@ def still_missing(session: Session, plan_rows: list[ReportingPlan], zone: ZoneIn
         .group_by(Checkin.person_id)).all())
     out = []
     for row in plan_rows:
-        ended = [w for w in windows(row.plan(), today) if w.due < today]
+        ended = [w for w in windows(row.plan(), today, today - RECENT) if w.due < today]
         if not ended:
             continue
         at = last.get(row.person_id)

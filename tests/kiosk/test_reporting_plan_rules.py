@@ -131,3 +131,16 @@ def test_art21_no_report_yet_is_flagged_once_day_10_has_passed():
     assert not first_report(D(2026, 11, 20), None, today=D(2026, 11, 30)).late
     late = first_report(D(2026, 11, 20), None, today=D(2026, 12, 3))
     assert (late.late, late.days_late, late.reported_on) == (True, 3, None)
+
+
+@pytest.mark.parametrize("plan", [
+    WEEKLY_SAT, Plan(WEEKLY, start=D(2026, 1, 7), window_days=7, due_day=0),
+    Plan(MONTHLY, start=D(2026, 1, 15), window_days=28, due_day=31),
+    Plan(MONTHLY, start=D(2026, 1, 1), window_days=3, due_day=10),
+])
+def test_counting_from_a_later_day_gives_the_same_windows(plan):
+    """The shortcut the dashboard and kiosk take (``since``) changes no window."""
+    until = D(2027, 3, 31)
+    full = windows(plan, until)
+    for since in (D(2026, 2, 27), D(2026, 3, 1), D(2026, 12, 31), D(2027, 2, 28)):
+        assert windows(plan, until, since) == [w for w in full if w.due >= since]
