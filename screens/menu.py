@@ -24,6 +24,7 @@ class MenuScreen(KioskScreen):
     back_to = None
 
     def build_body(self):
+        self._due_lines = []
         # Literal text from the core (already translated), shown only when there is a plan.
         self.due = KLabel(text="", kiosk_id="menu.due", font_size=theme.FONT_BODY, bold=True,
                           size_hint_y=None)
@@ -45,6 +46,7 @@ class MenuScreen(KioskScreen):
         # no person: the session ended under us (timeout) and the app is leaving this screen
         self.title_label.tr_kw = {"name": person.display_name if person else ""}
         lines = self.core.reporting_due() if person else []
+        self._due_lines = lines
         self.due.text = "\n".join(lines)
         self.due.height = DUE_LINE_H * len(lines)
         # The due lines sit above the buttons only when there are some; the buttons close
@@ -54,3 +56,8 @@ class MenuScreen(KioskScreen):
         elif not lines and self.due.parent is not None:
             self.body.remove_widget(self.due)
         self.grid.spacing = (theme.SPACING * 2, theme.SPACING if lines else theme.SPACING * 2)
+
+    def on_enter(self, *args):
+        super().on_enter(*args)
+        if self._due_lines:  # said after the prompt, for those who cannot read
+            self.app.speak("plan.spoken", lines=self.tr("plan.spoken_join").join(self._due_lines))

@@ -6,6 +6,7 @@ The real Kivy app over FakeCore, whose ``reporting_due`` runs the real rules and
 12 Dec. After a check-in the menu says this week is done and when the next window is.
 Screenshots: test-output/screenshots/kiosk/plans/ (look at them).
 """
+import json
 from pathlib import Path
 
 import pytest
@@ -40,5 +41,8 @@ def test_the_menu_shows_what_is_due_and_then_that_it_is_done(tmp_path, shared_da
     scenario["settings"]["people"]["wen"].update(plan=WEEKLY_SAT, checkin_days=["2026-11-28"])
     result = run_driver(scenario, tmp_path)
     assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
+    calls = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text("utf-8").splitlines()]
+    spoken = [c["key"] for c in calls if c["call"] == "speak"]
+    assert spoken.count("plan.spoken") >= 2  # the due lines are also said, on each menu entry
     assert sorted(p.name for p in Path(shots).glob("*.png")) == [
         "01_menu_due.png", "02_menu_due_done.png", "03_menu_due_done_en.png"]
