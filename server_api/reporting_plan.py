@@ -98,7 +98,8 @@ class Plan:
             raw = json.loads(text)
             return cls(kind=raw["kind"], start=dt.date.fromisoformat(raw["start"]),
                        window_days=int(raw["window_days"]), due_day=int(raw.get("due_day", 0)),
-                       dates=tuple(sorted({dt.date.fromisoformat(d) for d in raw.get("dates", [])})),
+                       dates=tuple(sorted({dt.date.fromisoformat(d)
+                                           for d in raw.get("dates", [])})),
                        ).validated()
         except (ValueError, KeyError, TypeError, PlanError):
             return None

@@ -58,7 +58,8 @@ def _filters(request: Request, staff: StaffIdentity) -> Filters:
     return filters
 
 
-def plans_in_scope(session, staff: StaffIdentity, filters: Filters | None = None) -> list[ReportingPlan]:
+def plans_in_scope(session, staff: StaffIdentity,
+                   filters: Filters | None = None) -> list[ReportingPlan]:
     """The plans of active persons in the staff member's scope (and chosen centre)."""
     stmt = (select(ReportingPlan).join(Person, Person.id == ReportingPlan.person_id)
             .where(active_persons())
