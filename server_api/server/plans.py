@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from server_api import contract
 from server_api.reporting_plan import MAX_WINDOW, RECENT, Window, first_report, missed, windows
-from server_api.server.models import Checkin
+from server_api.server.models import Checkin, Leave
 from server_api.server.plan_models import PersonIntake, ReportingPlan
 
 
@@ -63,6 +63,7 @@ class MissedRow:
     plan: ReportingPlan
     window: Window
     reported_after: dt.date | None
+    on_leave: bool = False  # an approved leave covered a day of the window (for staff to weigh)
 
     @property
     def person(self):
@@ -86,8 +87,25 @@ def missed_windows(session: Session, plan_rows: list[ReportingPlan], zone: ZoneI
         for window in missed(row.plan(), person_days, today, since):
             after = next((d for d in person_days if d > window.due), None)
             rows.append(MissedRow(row, window, after))
+    leaves = approved_leaves(session, {r.plan.person_id for r in rows})
+    rows = [replace(r, on_leave=any(start <= r.window.due and end >= r.window.opens
+                                    for start, end in leaves.get(r.plan.person_id, ())))
+            for r in rows]
     rows.sort(key=lambda r: (r.window.due, r.plan.person_id))
     return rows
+
+
+def approved_leaves(session: Session, person_ids: set[int]) -> dict[int, list[tuple]]:
+    """(start, end) of each approved leave (reported back or not) of these persons."""
+    out: dict[int, list[tuple]] = {}
+    if not person_ids:
+        return out
+    statuses = (contract.LeaveStatus.approved.value, contract.LeaveStatus.closed.value)
+    for pid, start, end in session.execute(
+            select(Leave.person_id, Leave.start_date, Leave.end_date)
+            .where(Leave.person_id.in_(person_ids), Leave.status.in_(statuses))):
+        out.setdefault(pid, []).append((start, end))
+    return out
 
 
 def still_missing(session: Session, plan_rows: list[ReportingPlan], zone: ZoneInfo,

@@ -95,8 +95,14 @@ def _seed(base_url: str, password: str, clock: FakeClock, url: str) -> World:
         {**event("checkin", p["赵六"], match_score=0.9), "occurred_at": local(2026, 11, 30)},
         {**event("checkin", p["孙七"], match_score=0.9), "occurred_at": local(2026, 12, 1)},
     ]
+    # 王五 was away on an approved leave over the window ending 30 Oct.
+    events.append({**event("leave_request", p["王五"], key="leave-wangwu-1",
+                           destination="上海市", start_date="2026-10-28",
+                           end_date="2026-11-02", reason="就医"),
+                   "occurred_at": local(2026, 10, 20)})
     results = terminal.post_events(*events).json()["results"]
-    assert [r["status"] for r in results] == ["stored"] * 4, results
+    assert [r["status"] for r in results] == ["stored"] * 5, results
+    admin.decide_leave("leave-wangwu-1", approve=True)
     return world
 
 
@@ -133,6 +139,9 @@ def test_still_missing_counts_on_the_dashboard_and_filters_the_list(world):
     assert sorted((r["person-id"], r["due"]) for r in all_rows) == sorted([
         (str(p["王五"]), "2026-10-30"), (str(p["王五"]), "2026-11-30"),
         (str(p["张三"]), "2026-12-05")])
+    # a window overlapping an approved leave is marked for staff to weigh, not dropped
+    assert sorted((r["due"], r["on-leave"]) for r in all_rows if r["person-id"] == str(p["王五"])) \
+        == [("2026-10-30", "yes"), ("2026-11-30", "no")]
     # the due-date filter
     assert [r["due"] for r in _rows(world.staff_a, "/console/reporting?from=2026-11-01&to=2026-11-30")] \
         == ["2026-11-30"]

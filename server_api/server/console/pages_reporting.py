@@ -140,10 +140,12 @@ def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) 
         else:
             headers = [t(k) for k in ("overdue.person", "persons.id_number", "persons.centre",
                                       "plans.kind", "plans.window_opens", "plans.window_due",
-                                      "plans.reported_after", "overdue.days_late")]
+                                      "plans.reported_after", "overdue.days_late",
+                                      "reporting.on_leave")]
             cells = [[r.person.name, mask_id_number(r.person.id_number), r.person.centre.name,
                       t("plans.kind." + r.plan.kind), r.window.opens.isoformat(),
                       r.window.due.isoformat(),
                       r.reported_after.isoformat() if r.reported_after else t("plans.not_since"),
-                      r.days_late(today)] for r in rows]
+                      r.days_late(today), t("common.yes") if r.on_leave else ""]
+                     for r in rows]
     return csv_response(headers, cells, f"reporting-{which}", localtime(now, "%Y%m%d-%H%M"))
