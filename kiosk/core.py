@@ -188,6 +188,13 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, Recei
         self._poke()
         return self.print_checkin_receipt(receipt)  # after the commit; never fails it
 
+    def reporting_due(self) -> list[str]:
+        """What the person must report and by when, in the screen's language (offline too)."""
+        from kiosk.reporting_due import due_lines
+
+        person = self._require_person()
+        return due_lines(self._store(), self.clock, person.id, self.tr)
+
     def _snapshot(self) -> bytes | None:
         frame = self.watcher.best_frame if self.watcher else None
         return self._jpeg(frame if frame is not None else self.camera_frame())

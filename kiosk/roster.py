@@ -13,10 +13,12 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from kiosk import outbox
+from kiosk.clock import naive_utc
 from kiosk.sealing import Sealer
 from kiosk.store import Store
 from kiosk.store.models import FaceTemplate, Person, VoiceTemplate
-from server_api.contract import EventKind, RosterResponse
+from server_api.contract import EventKind, ReportingPlanSpec, RosterResponse
+from server_api.reporting_plan import Plan, PlanError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,10 @@ def apply_roster(store: Store, roster: RosterResponse) -> None:
         s.execute(delete(Person).where(Person.id.not_in(ids)))
         for p in roster.persons:
             s.merge(Person(id=p.id, name=p.name, id_number=p.id_number, case_type=p.case_type.value,
-                           reporting_obligation=p.reporting_obligation, has_voice=p.has_voice))
+                           reporting_obligation=p.reporting_obligation, has_voice=p.has_voice,
+                           reporting_plan=plan_text(p.reporting_plan),
+                           last_checkin_at=naive_utc(p.last_checkin_at) if p.last_checkin_at
+                           else None))
             if p.id not in keep_voice:
                 _apply_voice(s, store.sealer, p.id, p.voice_template, p.voice_model)
             if p.id in keep_local:
@@ -56,6 +61,18 @@ def apply_roster(store: Store, roster: RosterResponse) -> None:
             for t in p.face_templates:
                 s.add(FaceTemplate(person_id=p.id, vector=seal_template(store.sealer, p.id, np.array(t)),
                                    source="central"))
+
+
+def plan_text(spec: ReportingPlanSpec | None) -> str:
+    """The roster's plan as the store keeps it ("" for none or a plan that cannot be kept)."""
+    if spec is None:
+        return ""
+    try:
+        return Plan(spec.kind, spec.start, spec.window_days, spec.due_day,
+                    tuple(sorted(set(spec.dates)))).validated().to_json()
+    except PlanError:
+        log.warning("roster: a reporting plan that cannot be kept; ignored")
+        return ""
 
 
 def _apply_voice(s, sealer: Sealer, person_id: int, blob_b64: str | None, model: str) -> None:

@@ -1,9 +1,10 @@
-"""Main menu after identification: greeting with the masked name, one big button per task."""
+"""Main menu after identification: greeting with the masked name, what reporting is due
+(the person's reporting plan, when staff set one), one big button per task."""
 from kivy.uix.gridlayout import GridLayout
 
 from screens import theme
 from screens.base import KioskScreen
-from screens.widgets import KButton
+from screens.widgets import KButton, KLabel
 
 # (catalogue key, target screen)
 ENTRIES = (
@@ -16,6 +17,8 @@ ENTRIES = (
     ("ui.menu.report", "report_choose"),
 )
 
+DUE_LINE_H = 50  # one line of the reporting-due text
+
 
 class MenuScreen(KioskScreen):
     name = "menu"
@@ -24,9 +27,13 @@ class MenuScreen(KioskScreen):
     back_to = None
 
     def build_body(self):
-        # two rows at most: a third row would make the buttons too low to hit
-        grid = GridLayout(cols=max(2, -(-len(ENTRIES) // 2)), spacing=theme.SPACING * 2,
-                          padding=(theme.PAD * 2, theme.PAD // 2, theme.PAD * 2, theme.PAD // 2))
+        self._due_lines = []
+        # Literal text from the core (already translated), shown only when there is a plan.
+        self.due = KLabel(text="", kiosk_id="menu.due", font_size=theme.FONT_BODY, bold=True,
+                          size_hint_y=None)
+        self.grid = grid = GridLayout(
+            cols=max(2, -(-len(ENTRIES) // 2)), spacing=theme.SPACING * 2,
+            padding=(theme.PAD * 2, theme.PAD // 2, theme.PAD * 2, theme.PAD // 2))
         for key, target in ENTRIES:
             grid.add_widget(KButton(tr_key=key, style="primary", kiosk_id=f"menu.{target}",
                                     size_hint_y=1, font_size=theme.FONT_HUGE, bold=True,
@@ -41,3 +48,19 @@ class MenuScreen(KioskScreen):
         person = self.core.person
         # no person: the session ended under us (timeout) and the app is leaving this screen
         self.title_label.tr_kw = {"name": person.display_name if person else ""}
+        lines = self.core.reporting_due() if person else []
+        self._due_lines = lines
+        self.due.text = "\n".join(lines)
+        self.due.height = DUE_LINE_H * len(lines)
+        # The due lines sit above the buttons only when there are some; the buttons close
+        # up a little to keep their full height.
+        if lines and self.due.parent is None:
+            self.body.add_widget(self.due, index=len(self.body.children))
+        elif not lines and self.due.parent is not None:
+            self.body.remove_widget(self.due)
+        self.grid.spacing = (theme.SPACING * 2, theme.SPACING if lines else theme.SPACING * 2)
+
+    def on_enter(self, *args):
+        super().on_enter(*args)
+        if self._due_lines:  # said after the prompt, for those who cannot read
+            self.app.speak("plan.spoken", lines=self.tr("plan.spoken_join").join(self._due_lines))

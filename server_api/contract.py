@@ -85,6 +85,17 @@ class EnrolResponse(BaseModel):
 # The persons of the terminal's centre only, never another centre's; a person staff
 # removed is no longer listed (the terminal then deletes them and their templates).
 
+class ReportingPlanSpec(BaseModel):
+    """A person's reporting plan (server_api.reporting_plan): windows of ``window_days``
+    days ending on each due day; the kiosk shows what is due from it, even offline."""
+
+    kind: Literal["weekly", "monthly", "dates"]
+    start: dt.date
+    window_days: int = Field(ge=1, le=31)
+    due_day: int = Field(default=0, ge=0, le=31)  # weekly: 0 = Monday; monthly: day 1-31
+    dates: list[dt.date] = Field(default_factory=list)  # kind "dates": the due days
+
+
 class RosterPerson(BaseModel):
     id: int
     name: str
@@ -101,6 +112,10 @@ class RosterPerson(BaseModel):
     # made it; None / "" when the person has no voice template.
     voice_template: str | None = None
     voice_model: str = ""
+    # The reporting plan staff set (None: no plan) and the person's latest check-in at any
+    # terminal, so a terminal can tell what is due without asking again.
+    reporting_plan: ReportingPlanSpec | None = None
+    last_checkin_at: dt.datetime | None = None
 
 
 class RosterResponse(BaseModel):

@@ -24,6 +24,10 @@ class Person(Base):
     case_type: Mapped[str] = mapped_column(String(20))
     reporting_obligation: Mapped[str] = mapped_column(Text, default="")
     has_voice: Mapped[bool] = mapped_column(default=False)
+    # The reporting plan (server_api.reporting_plan.Plan.to_json, "" for none) and the
+    # latest check-in the server knew (naive UTC), from the roster (kiosk.reporting_due).
+    reporting_plan: Mapped[str] = mapped_column(Text, default="", server_default="")
+    last_checkin_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class FaceTemplate(Base):

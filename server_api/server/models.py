@@ -413,3 +413,5 @@ class AuditEntry(Base):
 from server_api.server import fleet_models  # noqa: E402,F401
 from server_api.server import approval_models  # noqa: E402,F401
 from server_api.server import report_models  # noqa: E402,F401
+# Reporting plans and intake dates (Art 21), in their own module.
+from server_api.server import plan_models  # noqa: E402,F401

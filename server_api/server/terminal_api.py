@@ -25,6 +25,7 @@ from server_api.server.events_bulk import process_batch
 from server_api.server.models import (
     MAX_ID, Centre, Leave, Lesson, LessonAssignment, LessonProgress, Person,
 )
+from server_api.server.plans import roster_extras
 from server_api.server.storage import FileTxn
 from server_api.server.terminal_auth import (
     TerminalIdentity, authenticated_terminal, enrol_terminal,
@@ -67,17 +68,19 @@ def roster(terminal: TerminalIdentity = Depends(authenticated_terminal),
             select(Person).where(Person.centre_id == terminal.centre_id, active_persons())
             .order_by(Person.id)
             .options(selectinload(Person.face_templates), selectinload(Person.voice_template)))
+        persons = list(persons)
+        extras = roster_extras(session, [p.id for p in persons])
         return contract.RosterResponse(centre_id=centre.id, centre_name=centre.name, persons=[
-            _roster_person(p) for p in persons])
+            _roster_person(p, extras[p.id]) for p in persons])
 
 
-def _roster_person(p: Person) -> contract.RosterPerson:
+def _roster_person(p: Person, extras: dict) -> contract.RosterPerson:
     voice = p.voice_template
     return contract.RosterPerson(
         # A minor's full name never reaches a terminal (Arts 52, 54): the surname only.
         id=p.id, name=p.name[:1] + "*" if p.is_minor else p.name, id_number=p.id_number,
         case_type=p.case_type,
-        reporting_obligation=p.reporting_obligation,
+        reporting_obligation=p.reporting_obligation, **extras,
         face_templates=[json.loads(t.encoding_json) for t in p.face_templates],
         has_voice=voice is not None,
         voice_template=base64.b64encode(voice.blob).decode("ascii") if voice else None,

@@ -110,6 +110,11 @@ PROBES: dict[tuple[str, str], str] = {
     ("POST", "/console/terminals/{terminal_id}/config"): "post_row",
     ("POST", "/console/fleet/centres/{centre_id}/config"): "post_row",
     ("POST", "/api/v1/terminal/heartbeat"): "api_heartbeat",
+    # Reporting plans: a person's plan page and form, the missed-reporting lists.
+    ("GET", "/console/persons/{person_id}/plan"): "row",
+    ("POST", "/console/persons/{person_id}/plan"): "post_row",
+    ("GET", "/console/reporting"): "list",
+    ("GET", "/console/reporting.csv"): "list",
     ("POST", "/api/v1/terminal/commands/{command_id}/result"): "api_command",
     # Written reports (思想汇报): the list, one report, one of its pages or its recording.
     ("GET", "/console/reports"): "list",
@@ -133,6 +138,9 @@ FORMS = {
     "/console/terminals/{terminal_id}/commands": {"kind": "lock"},
     "/console/terminals/{terminal_id}/config": {"idle_timeout_s": "20"},
     "/console/fleet/centres/{centre_id}/config": {"idle_timeout_s": "20"},
+    "/console/persons/{person_id}/plan": {"kind": "weekly", "start": "2026-01-05",
+                                          "window_days": "3", "weekday": "2",
+                                          "effective": "2026-01-01"},
 }
 # A 1x1 PNG: centre B's terminal answers a screenshot command with it.
 PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
@@ -226,6 +234,12 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     assert command_result(terminal_b, shot_b, status="done", message="屏幕截图",
                           attachment_b64=PNG_1PX, attachment_type="image/png").status_code == 200
     admin.post(f"/console/fleet/centres/{centre_b}/config", {"idle_timeout_s": "120"})
+    # B reports weekly since a month before its last check-in and has a judgment date, so
+    # B is on both reporting lists (missed windows, late first report).
+    plan_start = (dt.date.today() - dt.timedelta(days=60)).isoformat()
+    admin.post(f"/console/persons/{person_b}/plan", {
+        "kind": "weekly", "start": plan_start, "window_days": "2", "weekday": "0",
+        "effective": plan_start})
     ids = {"person_id": person_b, "checkin_id": checkin_b, "failure_id": failure_b,
            "call_id": call_b, "terminal_id": terminal_row_b, "lesson_id": lesson,
            "centre_id": centre_b, "account_id": 1, "command_id": shot_b,
@@ -340,7 +354,8 @@ def _state(world: World) -> tuple:
             [r["key"] for r in admin.rows("/console/approvals")],
             admin.get("/console/lessons").text.count("data-person-id"),
             sorted(r["command-id"] for r in admin.rows(f"/console/terminals/{world.ids['terminal_id']}")
-                   if "command-id" in r))
+                   if "command-id" in r),
+            admin.rows(f"/console/persons/{world.ids['person_id']}/plan"))
 
 
 def test_a_terminal_of_centre_a_gets_nothing_of_centre_b(world):

@@ -9,7 +9,9 @@ check, no database. Behaviour is configured by the settings dict of the scenario
                image's file stem through a scripted timeline (tests/ui/fake_identity.py):
                hint, liveness, voice, identified for a stem that is a key of `people`.
   people       {"stem": {"id": 1, "display_name": "张*三", "case_type": "probation",
-               "id_number": "...", "fail": "voice"}} (id_number and fail optional)
+               "id_number": "...", "fail": "voice"}} (id_number and fail optional; "plan"
+               and "checkin_days" give the reporting plan shown on the menu)
+  today        ISO date the reporting plan is judged on (default: today)
   hints, identity_timing, max_attempts   see tests/ui/fake_identity.py
   card_file    a file holding an ID number: a card on the reader while it exists
   record_seconds, voice_sample_errors    voice enrolment recordings (see below)
@@ -78,6 +80,7 @@ class FakeCore:
         self._lock = threading.Lock()
         self._watcher = FakeWatcher(self.settings, self._log)
         self._prompts = self._samples = 0
+        self._checked_in = []  # days of check-ins in this run (reporting_due)
         today = date.today()
         self._leaves = [
             _Leave("L1", "江苏省", today - timedelta(days=3), today, "approved"),
@@ -213,8 +216,24 @@ class FakeCore:
         self.person = None
 
     # --- flows -------------------------------------------------------------------
+    def _today(self):
+        return date.fromisoformat(self.settings["today"]) if "today" in self.settings else date.today()
+
+    def reporting_due(self):
+        """What is due, by the real rules and texts (kiosk.reporting_due) over the person's
+        ``plan`` (Plan.to_json fields) and ``checkin_days`` in `people`, on ``today``."""
+        from kiosk.reporting_due import describe
+        from server_api.reporting_plan import Plan
+
+        known = next((p for p in self.settings.get("people", {}).values()
+                      if p["id"] == self.person.id), {})
+        plan = Plan.from_json(json.dumps(known["plan"])) if known.get("plan") else None
+        days = [date.fromisoformat(d) for d in known.get("checkin_days", [])]
+        return describe(plan, days + self._checked_in, self._today(), self.tr)
+
     def check_in(self):
         time.sleep(0.5)
+        self._checked_in.append(self._today())
         self._log("check_in", person=self.person.id)
         return SimpleNamespace(record_no="BD20260001", at=datetime.now(), receipt=self._print("checkin"))
 

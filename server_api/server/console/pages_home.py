@@ -17,6 +17,7 @@ from server_api.server.console.common import (
 )
 from server_api.server.console.listing import local_today
 from server_api.server.console.pages_overdue import return_overdue
+from server_api.server.console.pages_reporting import still_missing_count
 from server_api.server.console.pages_verifications import open_count as open_verifications
 from server_api.server.fleet import STATES, terminal_views
 from server_api.server.i18n import translator
@@ -70,6 +71,7 @@ def _dashboard(request: Request, staff: StaffIdentity) -> dict:
                 .where(return_overdue(local_today(request),
                                       ctx.settings.leave_return_grace_days)),
                 Person.centre_id, staff),
+            "reporting_missed": still_missing_count(session, staff, request),
         }
         staff_calls = open_staff_calls(session, staff, DASHBOARD_STAFF_CALLS)
         checkins = recent_checkins(session, staff, DASHBOARD_CHECKINS)
