@@ -214,7 +214,7 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
               challenges=["blink", "turn_left"], face_distance=0.41,
               face_encoding=[0.1] * 128, snapshot_jpeg_b64=photo),
         event("written_report", person_b, form="pages", pages_jpeg_b64=[photo])).json()["results"]
-    assert [r["status"] for r in stored] == ["stored"] * 6, stored
+    assert [r["status"] for r in stored] == ["stored"] * 7, stored
     lesson = admin.upload_lesson("河西专题课", write_video(media / "lesson.mp4"))
     admin.assign_lesson(lesson, person_b)
 
