@@ -178,6 +178,12 @@ class CentralClient:
     def _api(self, method: str, path: str, **kw) -> requests.Response:
         return self._request(method, c.API_PREFIX + path, **kw)
 
+    def get_stream(self, path: str, headers: dict[str, str] | None = None,
+                   timeout: float = 60.0) -> requests.Response:
+        """A signed, streamed GET of a server path (e.g. ``/api/v1/content/...``)."""
+        return self._request("GET", path, headers=headers or {}, stream=True,
+                             timeout=(self.timeout, timeout))
+
     # --- calls -----------------------------------------------------------------------
     def health(self) -> c.Health:
         return c.Health.model_validate(self._request("GET", "/healthz").json())

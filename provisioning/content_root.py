@@ -1,0 +1,38 @@
+"""The content repository's trusted root (TUF), installed on the terminal at provisioning.
+
+Every later content update is verified against this root, so it must come from the
+centre: either a file the technician brings (``--content-root``, copied from the
+server's ``<data_dir>/tuf/metadata/root.json``), or fetched once over the enrolment
+channel right after the terminal was accepted (trust on first use, on site).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from content.updater import ContentUpdater
+from server_api.client import CentralClient
+
+ROOT_PATH = "/api/v1/content/metadata/root.json"
+
+
+def check_root(data: bytes) -> None:
+    """Raise ValueError unless ``data`` is TUF root metadata signed by its own keys."""
+    from tuf.api.metadata import Metadata, Root
+
+    try:
+        md = Metadata.from_bytes(data)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is "not a root"
+        raise ValueError(f"not TUF metadata: {exc}") from None
+    if not isinstance(md.signed, Root):
+        raise ValueError("not root metadata")
+    md.signed.verify_delegate(Root.type, md.signed_bytes, md.signatures)
+
+
+def install(data_dir: Path, client: CentralClient, pinned: Path | None = None) -> int:
+    """Install the trusted root; returns its version. Raises on anything else."""
+    import json
+
+    data = Path(pinned).read_bytes() if pinned else client.get_stream(ROOT_PATH, timeout=30).content
+    check_root(data)
+    ContentUpdater(data_dir, None).install_root(data)
+    return int(json.loads(data)["signed"]["version"])
