@@ -247,6 +247,12 @@ class HeartbeatRequest(BaseModel):
     app_version: str = Field(min_length=1, max_length=50)
     # The version of the lesson content the terminal holds ("" when it has none).
     content_version: str = Field(default="", max_length=100)
+    # Content updates (TUF): bytes of the current or last download made available / to
+    # fetch (0 and 0 when nothing was fetched), and why the last update was refused
+    # ("" when it was not: expired, rollback, hash_mismatch, offline, ...).
+    content_bytes_done: int = Field(default=0, ge=0, le=2**62)
+    content_bytes_total: int = Field(default=0, ge=0, le=2**62)
+    content_error: str = Field(default="", max_length=40, pattern=r"^[a-z_]*$")
     # ``TerminalConfig.version`` of the configuration in force on the terminal now.
     config_version: int = Field(default=0, ge=0, le=2**31 - 1)
     # Keys among DEVICE_NAMES; a device the terminal does not have is absent.

@@ -96,7 +96,7 @@ def target(directory: Annotated[str, Path(max_length=20)],
         if lesson is not None:
             candidate = ctx.storage.resolve(lesson.path)
             path = candidate if candidate.is_file() else None
-    else:
+    elif name == f"centre-{terminal.centre_id}.json":  # only its own centre's configuration
         path = repository(ctx).blob(directory, sha256, name)
     if path is None:
         raise ApiError(404, "target_not_found", "no such target")
