@@ -1,15 +1,16 @@
 """TUF's network IO on the terminal: signed requests, and downloads that resume.
 
 ``tuf.ngclient`` asks a ``FetcherInterface`` for the bytes of a URL. This one fetches
-through the terminal's ``CentralClient`` (every request signed as the terminal) and
-keeps a target's bytes in ``<partial_dir>/<url digest>.part`` as they arrive: when the
-connection breaks, the next attempt sends ``Range: bytes=<have>-`` and yields the kept
-bytes first, then the rest. TUF verifies length and hashes of the whole either way;
-``discard`` drops a partial file that failed verification.
+through the terminal's ``CentralClient`` (every request signed as the terminal). A
+target's bytes go to ``<partial_dir>/<url digest>.part`` as they arrive: when the
+connection breaks, the part keeps them and the next attempt asks only for the rest
+(``Range: bytes=<have>-``). TUF then verifies length and hashes of the whole;
+``discard`` drops a partial file once verified or when it failed verification.
 """
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,17 +20,20 @@ from tuf.ngclient.fetcher import FetcherInterface
 from server_api.client import CentralClient, CentralRejected, CentralUnavailable
 
 CHUNK = 256 * 1024
-TARGETS_MARK = "/content/targets/"
+METADATA_MARK = "/api/v1/content/metadata/"
+TARGETS_MARK = "/api/v1/content/targets/"
 
 
 class ResumingFetcher(FetcherInterface):
     def __init__(self, client: CentralClient, partial_dir: Path,
-                 progress: Callable[[int], None] | None = None, timeout: float = 60.0) -> None:
-        """``progress(n)`` is told of every n bytes of a target made available (kept or new)."""
+                 progress: Callable[[int], None] | None = None,
+                 max_lengths: dict[str, int] | None = None) -> None:
+        """``progress(n)``: n more bytes of a target are here (kept from before, or new).
+        ``max_lengths``: url -> the most bytes to accept (the verified target length)."""
         self.client = client
         self.partial_dir = Path(partial_dir)
-        self.progress = progress  # called with the number of new bytes received
-        self.timeout = timeout
+        self.progress = progress
+        self.max_lengths = max_lengths if max_lengths is not None else {}
         self.received = 0  # bytes that came over the network (metadata and targets)
 
     def part_path(self, url: str) -> Path:
@@ -38,66 +42,49 @@ class ResumingFetcher(FetcherInterface):
     def discard(self, url: str) -> None:
         self.part_path(url).unlink(missing_ok=True)
 
-    def _path_of(self, url: str) -> str:
+    def _relative(self, url: str) -> str:
         base = self.client.base_url
         if not url.startswith(base + "/"):
             raise exceptions.DownloadError(f"not a URL of the central server: {url}")
         return url[len(base):]
 
+    def _count(self, n: int) -> None:
+        self.received += n
+        if self.progress:
+            self.progress(n)
+
     def _fetch(self, url: str) -> Iterator[bytes]:
-        path = self._path_of(url)
-        if TARGETS_MARK not in path:  # metadata: small, fetched whole
-            return self._counted(self._get(path, {}))
-        return self._resume(url, path)
-
-    def _counted(self, response) -> Iterator[bytes]:
+        path = self._relative(url)
+        self.partial_dir.mkdir(parents=True, exist_ok=True)
         try:
-            for chunk in response.iter_content(CHUNK):
-                self.received += len(chunk)
-                yield chunk
-        finally:
-            response.close()
-
-    def _get(self, path: str, headers: dict[str, str]):
-        try:
-            return self.client.get_stream(path, headers=headers, timeout=self.timeout)
+            if path.startswith(METADATA_MARK):
+                return self._metadata(path.removeprefix(METADATA_MARK))
+            if path.startswith(TARGETS_MARK):
+                return self._target(url, path.removeprefix(TARGETS_MARK))
         except CentralRejected as exc:
             raise exceptions.DownloadHTTPError(exc.message, exc.status) from exc
         except CentralUnavailable as exc:
             raise exceptions.DownloadError(str(exc)) from exc
+        raise exceptions.DownloadError(f"not a content URL: {url}")
 
-    def _resume(self, url: str, path: str) -> Iterator[bytes]:
+    def _metadata(self, name: str) -> Iterator[bytes]:
+        with tempfile.TemporaryDirectory(dir=self.partial_dir) as folder:
+            dest = self.client.content_metadata(name, Path(folder) / "metadata.json")
+            data = dest.read_bytes()
+        self.received += len(data)
+        return iter([data])
+
+    def _target(self, url: str, relative: str) -> Iterator[bytes]:
+        directory, _, filename = relative.partition("/")
         part = self.part_path(url)
-        part.parent.mkdir(parents=True, exist_ok=True)
-        have = part.stat().st_size if part.exists() else 0
-        try:
-            response = self._get(path, {"Range": f"bytes={have}-"} if have else {})
-        except exceptions.DownloadHTTPError as exc:
-            if exc.status_code != 416:
-                raise
-            part.unlink(missing_ok=True)  # more than the file holds: start again
-            have, response = 0, self._get(path, {})
-        if have and response.status_code != 206:
-            have = 0  # the server sent the whole file
-        return self._stream(part, have, response)
+        kept = part.stat().st_size if part.exists() else 0
+        if kept and self.progress:
+            self.progress(kept)
+        self.client.content_target(directory, filename, part,
+                                   max_bytes=self.max_lengths.get(url), progress=self._count)
+        return self._read(part)
 
-    def _stream(self, part: Path, have: int, response) -> Iterator[bytes]:
-        with open(part, "ab" if have else "wb") as out:
-            if have:
-                with open(part, "rb") as kept:
-                    for chunk in iter(lambda: kept.read(CHUNK), b""):
-                        if self.progress:
-                            self.progress(len(chunk))
-                        yield chunk
-            try:
-                for chunk in response.iter_content(CHUNK):
-                    out.write(chunk)
-                    out.flush()
-                    self.received += len(chunk)
-                    if self.progress:
-                        self.progress(len(chunk))
-                    yield chunk
-            except Exception as exc:  # noqa: BLE001 - a broken connection: keep what came
-                raise exceptions.DownloadError(f"download interrupted: {exc}") from exc
-            finally:
-                response.close()
+    @staticmethod
+    def _read(part: Path) -> Iterator[bytes]:
+        with open(part, "rb") as fh:
+            yield from iter(lambda: fh.read(CHUNK), b"")

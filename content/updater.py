@@ -191,6 +191,7 @@ class ContentUpdater:
                   target: TargetFile, dest: Path) -> None:
         dirname, sep, basename = target.path.rpartition("/")
         url = f"{targets_url}{dirname}{sep}{target.hashes['sha256']}.{basename}"
+        fetcher.max_lengths[url] = target.length  # never more than the signed length
         try:
             updater.download_target(target, str(dest))
         except exceptions.RepositoryError:

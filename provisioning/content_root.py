@@ -12,7 +12,6 @@ from pathlib import Path
 from content.updater import ContentUpdater
 from server_api.client import CentralClient
 
-ROOT_PATH = "/api/v1/content/metadata/root.json"
 
 
 def check_root(data: bytes) -> None:
@@ -32,7 +31,12 @@ def install(data_dir: Path, client: CentralClient, pinned: Path | None = None) -
     """Install the trusted root; returns its version. Raises on anything else."""
     import json
 
-    data = Path(pinned).read_bytes() if pinned else client.get_stream(ROOT_PATH, timeout=30).content
+    if pinned:
+        data = Path(pinned).read_bytes()
+    else:
+        fetched = client.content_metadata("root.json", Path(data_dir) / "content_tuf" / ".root.fetched")
+        data = fetched.read_bytes()
+        fetched.unlink()
     check_root(data)
     ContentUpdater(data_dir, None).install_root(data)
     return int(json.loads(data)["signed"]["version"])

@@ -54,9 +54,11 @@ def publish_content(ctx: ServerContext) -> int | None:
         return None
 
 
-@router.get("/metadata/{name}", responses={
-    200: {"description": "TUF metadata (JSON, signed)", "content": {"application/json": {}}},
-    **error_responses(401, 404, s404="No such metadata file (`metadata_not_found`)")})
+@router.get("/metadata/{name}", response_class=FileResponse, responses={
+    200: {"description": "Signed TUF metadata: JSON bytes the terminal verifies with TUF "
+                         "against its trusted root (not a model of this contract)",
+          "content": {"application/octet-stream": {}}},
+    **error_responses(401, 404, 422, s404="No such metadata file (`metadata_not_found`)")})
 def metadata(name: Annotated[str, Path(max_length=40)],
              terminal: TerminalIdentity = Depends(authenticated_terminal),
              ctx: ServerContext = Depends(get_context)) -> FileResponse:
@@ -70,15 +72,16 @@ def metadata(name: Annotated[str, Path(max_length=40)],
     path = repo.metadata_file(name)
     if path is None:
         raise ApiError(404, "metadata_not_found", f"no metadata {name!r}")
-    return FileResponse(path, media_type="application/json", headers=NO_CACHE)
+    return FileResponse(path, media_type="application/octet-stream", headers=NO_CACHE)
 
 
-@router.get("/targets/{directory}/{filename}", responses={
+@router.get("/targets/{directory}/{filename}", response_class=FileResponse, responses={
     200: {"description": "The target file", "content": {"application/octet-stream": {}}},
     206: {"description": "The rest of the target file (Range)",
           "content": {"application/octet-stream": {}}},
-    **error_responses(400, 401, 404, 416,
-                      s404="No target with this hash (`target_not_found`)")})
+    **error_responses(400, 401, 404, 416, 422,
+                      s400="A Range header other than 'bytes=N-' or 'bytes=N-M' (`range_invalid`)",
+                      s404="No target with this hash for this terminal (`target_not_found`)")})
 def target(directory: Annotated[str, Path(max_length=20)],
            filename: Annotated[str, Path(max_length=200)],
            range_header: Annotated[str | None, Header(alias="Range")] = None,
