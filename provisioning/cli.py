@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"注册被拒绝（{exc.code}）。 / Enrolment refused: {exc.message}", file=sys.stderr)
         return 1
+    except (OSError, ValueError) as exc:
+        print(f"内容信任根文件无效，未注册（{exc}）。 / The --content-root file is not a valid "
+              f"TUF root; nothing was enrolled.", file=sys.stderr)
+        return 1
     except CentralUnavailable as exc:
         print(f"无法连接中心服务器 {args.central}。 / Cannot reach the central server: {exc}",
               file=sys.stderr)

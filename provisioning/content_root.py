@@ -24,7 +24,10 @@ def check_root(data: bytes) -> None:
         raise ValueError(f"not TUF metadata: {exc}") from None
     if not isinstance(md.signed, Root):
         raise ValueError("not root metadata")
-    md.signed.verify_delegate(Root.type, md.signed_bytes, md.signatures)
+    try:
+        md.signed.verify_delegate(Root.type, md.signed_bytes, md.signatures)
+    except Exception as exc:  # noqa: BLE001 - tuf's UnsignedMetadataError and kin
+        raise ValueError(f"root not signed by its own keys: {exc}") from None
 
 
 def install(data_dir: Path, client: CentralClient, pinned: Path | None = None) -> int:
