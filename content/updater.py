@@ -103,6 +103,8 @@ class ContentUpdater:
         root_type = json.loads(data)["signed"]["_type"]
         if root_type != "root":
             raise ValueError("not root metadata")
+        # A new trust start: metadata verified under an earlier root is dropped.
+        shutil.rmtree(self.metadata_dir, ignore_errors=True)
         self.metadata_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.metadata_dir / ".root.json.tmp"
         tmp.write_bytes(data)
