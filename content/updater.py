@@ -17,6 +17,7 @@ symlink over ``content`` (atomic). Any failure leaves the set in force untouched
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -61,6 +62,14 @@ def refusal_code(exc: BaseException) -> str:
         if isinstance(exc, kind):
             return code
     return "failed"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def local_name(target: TargetFile) -> str:
@@ -172,12 +181,18 @@ class ContentUpdater:
 
     def _reuse(self, wanted: list[TargetFile], building: Path) -> list[TargetFile]:
         """Hard-link what the set in force already holds; the rest must be downloaded."""
-        held = {}
+        held, unverified = {}, {}
+        if self.content_link.is_dir():  # lesson files fetched before TUF, or one by one
+            for file in self.content_link.glob("*.video"):
+                unverified[(file.stem, file.stat().st_size)] = file
         for path, entry in ((self.manifest() or {}).get("targets") or {}).items():
             held[(entry["sha256"], entry["length"])] = self.content_link / entry["file"]
         missing = []
         for target in wanted:
-            source = held.get((target.hashes["sha256"], target.length))
+            key = (target.hashes["sha256"], target.length)
+            source = held.get(key)
+            if source is None and key in unverified and _sha256(unverified[key]) == key[0]:
+                source = unverified[key]
             dest = building / local_name(target)
             dest.parent.mkdir(parents=True, exist_ok=True)
             if source is not None and source.is_file() and source.stat().st_size == target.length:
@@ -236,6 +251,8 @@ class ContentUpdater:
                        and p != keep), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in sets[KEEP_SETS - 1:]:
             shutil.rmtree(old, ignore_errors=True)
+        for legacy in self.sets_dir.glob("legacy-*"):  # its files were linked where wanted
+            shutil.rmtree(legacy, ignore_errors=True)
 
     def trusted_root(self) -> bytes:
         return (self.metadata_dir / "root.json").read_bytes()

@@ -8,8 +8,11 @@ import hashlib
 import json
 import shutil
 
+import pytest
+
 from content.local_store import LocalContentStore
-from tests.content.helpers import CuttingProxy, noisy_video, terminal
+from tests.content.helpers import CuttingProxy, noisy_video, start_central, terminal
+from tests.server.module_server import DATABASES, module_database
 
 
 def sha(path) -> str:
@@ -127,3 +130,39 @@ def test_a_terminal_without_a_trusted_root_takes_no_content(central, tmp_path):
     shutil.rmtree(kiosk.metadata_dir)
     status = kiosk.update_once()
     assert status.error == "no_trusted_root" and status.version == ""
+
+
+# The other tests run on SQLite; this one repeats the publish path on PostgreSQL too.
+@pytest.mark.parametrize("kind", [d for d in DATABASES if d != "sqlite"])
+def test_publishing_reads_lessons_and_configuration_from_postgresql(kind, tmp_path,
+                                                                   tmp_path_factory):
+    with module_database(kind, tmp_path_factory) as url:
+        central, stop = start_central(tmp_path, url)
+        try:
+            central.admin.post(f"/console/fleet/centres/{central.centre_id}/config",
+                               {"idle_timeout_s": "45"})
+            video = noisy_video(tmp_path / "a.mp4", seed=1)
+            central.admin.upload_lesson("第一课", video)
+            kiosk = terminal(central, tmp_path / "kiosk")
+            assert kiosk.update_once().error == ""
+            assert LocalContentStore(kiosk.content_link).has(sha(video))
+            config = kiosk.content_link / f"config/centre-{central.centre_id}.json"
+            assert json.loads(config.read_text())["idle_timeout_s"] == 45
+            custom = kiosk.manifest()["targets"]["lessons/lesson-1.mp4"]["custom"]
+            assert custom["title"] == "第一课" and custom["lesson_id"] == 1
+        finally:
+            stop()
+
+
+def test_lesson_files_held_before_the_first_update_are_kept_not_fetched_again(central, tmp_path):
+    video = noisy_video(tmp_path / "a.mp4", seed=1)
+    central.admin.upload_lesson("第一课", video)
+    kiosk = terminal(central, tmp_path / "kiosk")
+    kiosk.content_link.mkdir()  # a terminal that fetched the lesson the old way
+    shutil.copy(video, kiosk.content_link / f"{sha(video)}.video")
+
+    status = kiosk.update_once()
+    assert status.error == "" and kiosk.content_link.is_symlink()
+    assert kiosk.bytes_received < 20_000  # metadata only
+    assert LocalContentStore(kiosk.content_link).has(sha(video))
+    assert not list(kiosk.sets_dir.glob("legacy-*"))
