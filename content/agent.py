@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from content.updater import ContentUpdater
 
@@ -11,8 +12,10 @@ UPDATE_INTERVAL_S = 300.0  # TUF's timestamp is small: checking every 5 min cost
 
 
 class ContentAgent:
-    def __init__(self, updater: ContentUpdater, interval_s: float = UPDATE_INTERVAL_S) -> None:
-        self.updater, self.interval_s = updater, interval_s
+    def __init__(self, updater: ContentUpdater, interval_s: float = UPDATE_INTERVAL_S,
+                 on_change: Callable[[], None] | None = None) -> None:
+        """``on_change()`` runs when the version or the refusal changed (a heartbeat now)."""
+        self.updater, self.interval_s, self.on_change = updater, interval_s, on_change
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -34,8 +37,11 @@ class ContentAgent:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            before = self.updater.status
             try:
-                self.updater.update_once()
+                after = self.updater.update_once()
+                if self.on_change and (after.version, after.error) != (before.version, before.error):
+                    self.on_change()
             except Exception:  # noqa: BLE001 - the last good content stays; try later
                 log.exception("content update round failed")
             self._wake.wait(self.interval_s)

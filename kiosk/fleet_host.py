@@ -60,7 +60,7 @@ class FleetMixin:
         creds = load_credentials(self.settings.credentials_path)
         self.content_updater = ContentUpdater(self.settings.data_dir, self.client,
                                               creds.centre_id if creds else None)
-        self.content_agent = ContentAgent(self.content_updater)
+        self.content_agent = ContentAgent(self.content_updater, on_change=self.fleet.poke)
         self.apply_config(self.fleet.config)
 
     # --- what the app registers ------------------------------------------------------

@@ -3,16 +3,18 @@ terminals page), and the trusted root reaches the terminal at provisioning."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
+from content.agent import ContentAgent
+from kiosk.settings import KioskSettings
+from provisioning.cli import provision
 from provisioning.content_root import check_root
 from provisioning.credentials import load
 from server_api.client import CentralClient
-from tests.content.helpers import CuttingProxy, noisy_video
+from tests.content.helpers import CuttingProxy, noisy_video, terminal
 from tests.kiosk.fleet_fakes import FixedClock, open_core
-from kiosk.settings import KioskSettings
-from provisioning.cli import provision
 
 
 def _console_content(central) -> dict[str, str]:
@@ -78,3 +80,16 @@ def test_a_forged_root_is_refused_before_enrolment(central, tmp_path):
     with pytest.raises(ValueError):
         provision(central.base_url, token, settings, "一号机", content_root=bad)
     assert load(settings.credentials_path) is None  # nothing written, token not used
+
+
+def test_the_content_thread_updates_and_asks_for_a_heartbeat(central, tmp_path):
+    video = noisy_video(tmp_path / "a.mp4", seed=6)
+    central.admin.upload_lesson("第一课", video)
+    kiosk = terminal(central, tmp_path / "kiosk")
+    changed = threading.Event()
+    agent = ContentAgent(kiosk, interval_s=60, on_change=changed.set)
+    agent.start()
+    try:
+        assert changed.wait(30) and kiosk.status.version == "v2"
+    finally:
+        agent.stop()
