@@ -174,13 +174,22 @@ class ContentRepository:
             return targets.version
 
     def renew_timestamp(self, now: dt.datetime) -> None:
-        """Re-sign snapshot and timestamp when half of their lifetime has passed."""
+        """Re-sign what has passed half of its lifetime: targets (same files, next
+        version), snapshot, timestamp. Called when a terminal asks for the timestamp."""
         ts = self.load("timestamp").signed
         snap = self.load("snapshot").signed
+        targets = self.load("targets").signed
         if (ts.expires - now > LIFETIMES["timestamp"] / 2
-                and snap.expires - now > LIFETIMES["snapshot"] / 2):
+                and snap.expires - now > LIFETIMES["snapshot"] / 2
+                and targets.expires - now > LIFETIMES["targets"] / 2):
             return
         with self._locked():
+            targets = self.load("targets").signed
+            if targets.expires - now <= LIFETIMES["targets"] / 2:
+                targets.version += 1
+                targets.expires = now + LIFETIMES["targets"]
+                self._sign_chain(targets, now)
+                return
             ts = self.load("timestamp").signed
             snap_md = self.load("snapshot")
             if snap_md.signed.expires - now <= LIFETIMES["snapshot"] / 2:

@@ -166,3 +166,14 @@ def test_lesson_files_held_before_the_first_update_are_kept_not_fetched_again(ce
     assert kiosk.bytes_received < 20_000  # metadata only
     assert LocalContentStore(kiosk.content_link).has(sha(video))
     assert not list(kiosk.sets_dir.glob("legacy-*"))
+
+
+def test_the_server_renews_ageing_metadata_so_terminals_keep_updating(central, tmp_path):
+    kiosk = terminal(central, tmp_path / "kiosk")
+    central.clock.shift = -dt.timedelta(days=20)  # targets (30 days) signed 20 days ago
+    video = noisy_video(tmp_path / "a.mp4", seed=1)
+    central.admin.upload_lesson("第一课", video)
+    central.clock.shift = dt.timedelta(0)
+    status = kiosk.update_once()  # asking for the timestamp makes the server re-sign
+    assert status.error == "" and status.version == "v3"
+    assert LocalContentStore(kiosk.content_link).has(sha(video))
