@@ -222,6 +222,12 @@ class LessonList(BaseModel):
     lessons: list[LessonInfo]
 
 
+# --- content updates (The Update Framework; docs/CONTENT_UPDATES.md) -------------------
+# GET /api/v1/content/metadata/{name}: signed TUF metadata (root, timestamp, snapshot,
+# targets; consistent snapshots) as bytes; the terminal verifies it against the root
+# installed at provisioning, so it is not a model of this contract.
+# GET /api/v1/content/targets/{directory}/{sha256}.{name}: a target file (Range: bytes=N-).
+
 # --- fleet: heartbeat, commands, central configuration ---------------------------------
 # POST /api/v1/terminal/heartbeat, every ``TerminalConfig.heartbeat_interval_s``: the
 # terminal reports its real state (what the console shows, never what the server
