@@ -102,7 +102,7 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, Recei
         self.syncer.start()
 
     def stop(self) -> None:
-        for part in (self.watcher, self.fleet, self.syncer):
+        for part in (self.watcher, self.fleet, getattr(self, "content_agent", None), self.syncer):
             if part is not None:
                 part.stop()
         self.pump.stop()

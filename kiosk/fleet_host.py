@@ -15,10 +15,13 @@ import shutil
 from importlib import metadata
 from typing import Callable
 
+from content.agent import ContentAgent
+from content.updater import ContentUpdater
 from kiosk import fleet_store, logfile, outbox
 from kiosk.errors import FlowError
 from kiosk.fleet import FleetAgent
 from kiosk.service import ServiceState, service_state
+from provisioning.credentials import load as load_credentials
 from server_api.contract import (
     DEVICE_NAMES, CommandKind, CommandResult, DeviceReport, HeartbeatRequest, TerminalConfig,
 )
@@ -47,12 +50,17 @@ class FleetMixin:
     def _start_fleet(self) -> None:
         self._open_fleet()
         self.fleet.start()
+        self.content_agent.start()
 
     def _open_fleet(self) -> None:
         """The lock and the last good configuration from the store (offline too)."""
         store = self._store()
         self._locked = fleet_store.load_locked(store)
         self.fleet = FleetAgent(store, self.client, self.clock, self)
+        creds = load_credentials(self.settings.credentials_path)
+        self.content_updater = ContentUpdater(self.settings.data_dir, self.client,
+                                              creds.centre_id if creds else None)
+        self.content_agent = ContentAgent(self.content_updater, on_change=self.fleet.poke)
         self.apply_config(self.fleet.config)
 
     # --- what the app registers ------------------------------------------------------
@@ -123,13 +131,26 @@ class FleetMixin:
                    for name, h in self.device_status().items() if name in DEVICE_NAMES}
         return HeartbeatRequest(
             app_version=app_version(), content_version=self.content_version(),
+            **self._content_progress(),
             config_version=config_version, devices=devices,
             free_disk_bytes=shutil.disk_usage(self.settings.data_dir).free,
             outbox_depth=outbox.depth(store), last_sync_at=last_sync,
             terminal_time=self.clock.now(), locked=self._locked, in_use=self.in_use())
 
+    def _content_progress(self) -> dict:
+        updater = getattr(self, "content_updater", None)
+        if updater is None:
+            return {}
+        status = updater.status
+        return {"content_bytes_done": status.bytes_done, "content_bytes_total": status.bytes_total,
+                "content_error": status.error}
+
     def content_version(self) -> str:
-        """A short digest of the lesson files held here ("" when none)."""
+        """The verified content version in force (``v<N>``), else a short digest of the
+        lesson files held here ("" when none)."""
+        updater = getattr(self, "content_updater", None)
+        if updater is not None and updater.current_version():
+            return updater.current_version()
         folder = self.settings.content_dir
         names = sorted(p.name for p in folder.glob("*.video")) if folder.is_dir() else []
         if not names:

@@ -10,18 +10,23 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+from pathlib import Path
 
 from kiosk.settings import KioskSettings
+from provisioning.content_root import check_root, install as content_root_install
 from provisioning.credentials import TerminalCredentials, key_path_for, load, outdated, save
 from server_api import signing
-from server_api.client import CentralClient, CentralRejected, CentralUnavailable
+from server_api.client import CentralClient, CentralError, CentralRejected, CentralUnavailable
 
 
-def provision(central_url: str, token: str, settings: KioskSettings, name: str) -> TerminalCredentials:
+def provision(central_url: str, token: str, settings: KioskSettings, name: str,
+              content_root: Path | None = None) -> TerminalCredentials:
     """Make a key pair, enrol its public key with ``token``, store the credentials.
 
     Nothing is written unless the server accepted the enrolment.
     """
+    if content_root is not None:
+        check_root(Path(content_root).read_bytes())  # a wrong file fails before enrolment
     key = signing.generate_private_key()
     client = CentralClient(central_url, timeout=settings.http_timeout_s)
     answer = client.enrol(token.strip(), name, signing.public_key_pem(key))
@@ -30,6 +35,13 @@ def provision(central_url: str, token: str, settings: KioskSettings, name: str) 
         centre_id=answer.centre_id, centre_name=answer.centre_name,
         private_key_path=key_path_for(settings.credentials_path, answer.terminal_id).resolve())
     save(settings.credentials_path, creds, key)
+    signed = CentralClient(creds.central_url, creds.terminal_id, key, timeout=settings.http_timeout_s)
+    try:
+        content_root_install(settings.data_dir, signed, content_root)
+    except (CentralError, OSError, ValueError) as exc:
+        print(f"警告：内容更新的信任根未安装，终端不会更新课程内容（{exc}）。请用 --content-root 重新注册。 / "
+              f"Warning: no trusted content root installed; content updates stay off.",
+              file=sys.stderr)
     return creds
 
 
@@ -40,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--token", required=True, help="one-time enrolment token from the console")
     p.add_argument("--data-dir", help="kiosk data folder (default: data/kiosk or KIOSK_DATA_DIR)")
     p.add_argument("--name", default=socket.gethostname(), help="a name staff will see for this terminal")
+    p.add_argument("--content-root", type=Path, help=(
+        "the content repository's root.json from the central server (its data folder "
+        "tuf/metadata/root.json); default: fetched at enrolment"))
     p.add_argument("--force", action="store_true",
                    help="replace existing credentials (a new key pair; needs a new token)")
     args = p.parse_args(argv)
@@ -55,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
               "The old shared-secret credentials are no longer accepted; enrolling with a new key pair.",
               file=sys.stderr)
     try:
-        creds = provision(args.central, args.token, settings, args.name)
+        creds = provision(args.central, args.token, settings, args.name, args.content_root)
     except CentralRejected as exc:
         if exc.code == "enrol_token_invalid":
             print(f"注册被拒绝：令牌无效、已使用或已过期（{exc.code}）。请在管理台重新生成令牌。 / "
@@ -63,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
         else:
             print(f"注册被拒绝（{exc.code}）。 / Enrolment refused: {exc.message}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"内容信任根文件无效，未注册（{exc}）。 / The --content-root file is not a valid "
+              f"TUF root; nothing was enrolled.", file=sys.stderr)
         return 1
     except CentralUnavailable as exc:
         print(f"无法连接中心服务器 {args.central}。 / Cannot reach the central server: {exc}",

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="worker processes (default 1); more than one needs PostgreSQL "
                              "to scale, SQLite has a single writer")
     _database_options(parser)
-    commands = parser.add_subparsers(dest="command", metavar="{serve,migrate,issue-token}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,migrate,issue-token,publish-content}")
     # SUPPRESS: a subcommand's unset option must not overwrite the same option given before it.
     serve = commands.add_parser("serve", help="run the server (the default)")
     serve.add_argument("--host", default=argparse.SUPPRESS)
@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--centre", required=True, help="centre name (created if missing)")
     token.add_argument("--ttl-hours", type=float, default=None, help="validity (default 24)")
     _database_options(token, argparse.SUPPRESS)
+    publish = commands.add_parser("publish-content", help=(
+        "sign a new content version (TUF) if lessons or centre configuration changed"))
+    _database_options(publish, argparse.SUPPRESS)
     return parser
 
 
@@ -105,6 +108,25 @@ def issue_token(settings: CentralSettings, centre_name: str, ttl_hours: float | 
     return 0
 
 
+def publish_content(settings: CentralSettings) -> int:
+    from server_api.server.clock import utc_now
+    from server_api.server.content_api import centre_config
+    from server_api.server.content_repo import ContentRepository
+    from server_api.server.db import Database
+    from server_api.server.migrate import upgrade_to_head
+
+    db = Database(settings.resolved_database_url())
+    try:
+        upgrade_to_head(db.engine)
+        with db.session() as session:
+            version = ContentRepository(Path(settings.data_dir).resolve()).publish(
+                session, utc_now(), centre_config)
+    finally:
+        db.dispose()
+    print(f"content version v{version} published", file=sys.stderr)
+    return 0
+
+
 def serve(settings: CentralSettings) -> int:
     import uvicorn
 
@@ -137,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         return migrate(settings)
     if args.command == "issue-token":
         return issue_token(settings, args.centre, args.ttl_hours)
+    if args.command == "publish-content":
+        return publish_content(settings)
     return serve(settings)
 
 

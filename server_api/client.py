@@ -251,3 +251,48 @@ class CentralClient:
             raise CentralRejected(200, "content_corrupt", "downloaded lesson failed verification")
         part.replace(dest)
         return dest
+
+    # --- content updates (TUF: the caller verifies what these fetch) -----------------------
+    def content_metadata(self, name: str, dest: Path, max_bytes: int = 1 << 20) -> Path:
+        """Fetch one signed metadata file of the content repository to ``dest``."""
+        r = self._api("GET", f"/content/metadata/{name}", stream=True, timeout=(self.timeout, 60))
+        return _save(r, dest, 0, max_bytes, None)
+
+    def content_target(self, directory: str, filename: str, dest: Path,
+                       max_bytes: int | None = None,
+                       progress: Callable[[int], None] | None = None) -> Path:
+        """Fetch a content target to ``dest``, resuming what ``dest`` already holds
+        (``Range: bytes=N-``); ``progress(n)`` is told of every n new bytes."""
+        have = dest.stat().st_size if dest.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        try:
+            r = self._api("GET", f"/content/targets/{directory}/{filename}", headers=headers,
+                          stream=True, timeout=(self.timeout, 60))
+        except CentralRejected as exc:
+            if exc.status == 416 and have:
+                return dest  # already whole (a crash before it was verified)
+            raise
+        return _save(r, dest, have if r.status_code == 206 else 0, max_bytes, progress)
+
+
+def _save(r: requests.Response, dest: Path, have: int, max_bytes: int | None,
+          progress: Callable[[int], None] | None) -> Path:
+    """Write a streamed answer to ``dest`` (appending after ``have`` bytes), flushed as it
+    comes, so a broken connection keeps what arrived; refuse more than ``max_bytes``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(dest, "ab" if have else "wb") as f:
+            for chunk in r.iter_content(256 * 1024):
+                have += len(chunk)
+                if max_bytes is not None and have > max_bytes:
+                    raise CentralRejected(200, "content_too_large",
+                                          f"more than the {max_bytes} bytes expected")
+                f.write(chunk)
+                f.flush()
+                if progress:
+                    progress(len(chunk))
+    except requests.RequestException as exc:
+        raise CentralUnavailable(f"download interrupted: {exc}") from exc
+    finally:
+        r.close()
+    return dest

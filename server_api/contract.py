@@ -297,6 +297,12 @@ class LessonList(BaseModel):
     lessons: list[LessonInfo]
 
 
+# --- content updates (The Update Framework; docs/CONTENT_UPDATES.md) -------------------
+# GET /api/v1/content/metadata/{name}: signed TUF metadata (root, timestamp, snapshot,
+# targets; consistent snapshots) as bytes; the terminal verifies it against the root
+# installed at provisioning, so it is not a model of this contract.
+# GET /api/v1/content/targets/{directory}/{sha256}.{name}: a target file (Range: bytes=N-).
+
 # --- fleet: heartbeat, commands, central configuration ---------------------------------
 # POST /api/v1/terminal/heartbeat, every ``TerminalConfig.heartbeat_interval_s``: the
 # terminal reports its real state (what the console shows, never what the server
@@ -322,6 +328,12 @@ class HeartbeatRequest(BaseModel):
     app_version: str = Field(min_length=1, max_length=50)
     # The version of the lesson content the terminal holds ("" when it has none).
     content_version: str = Field(default="", max_length=100)
+    # Content updates (TUF): bytes of the current or last download made available / to
+    # fetch (0 and 0 when nothing was fetched), and why the last update was refused
+    # ("" when it was not: expired, rollback, hash_mismatch, offline, ...).
+    content_bytes_done: int = Field(default=0, ge=0, le=2**62)
+    content_bytes_total: int = Field(default=0, ge=0, le=2**62)
+    content_error: str = Field(default="", max_length=40, pattern=r"^[a-z_]*$")
     # ``TerminalConfig.version`` of the configuration in force on the terminal now.
     config_version: int = Field(default=0, ge=0, le=2**31 - 1)
     # Keys among DEVICE_NAMES; a device the terminal does not have is absent.

@@ -14,6 +14,8 @@ from server_api.server import console
 from server_api.server.auth import ensure_initial_admin, session_secret
 from server_api.server.clock import Clock, utc_now
 from server_api.server.console.common import make_templates, render_error
+from server_api.server.content_api import router as content_router
+from server_api.server.content_repo import ContentRepository
 from server_api.server.context import ServerContext, get_context
 from server_api.server.db import Database
 from server_api.server.errors import install_error_handlers
@@ -42,6 +44,7 @@ def create_app(database_url: str, data_dir: Path, *, settings: CentralSettings |
     db = Database(database_url)
     upgrade_to_head(db.engine)
     ensure_initial_admin(db, data_dir, clock, settings.admin_password)
+    ContentRepository(data_dir).ensure(clock())  # content signing keys, first metadata
     ctx = ServerContext(settings=settings, db=db, storage=storage, clock=clock,
                         templates=make_templates(settings.display_timezone))
 
@@ -63,6 +66,7 @@ def create_app(database_url: str, data_dir: Path, *, settings: CentralSettings |
     app.include_router(terminal_router)
     app.include_router(fleet_router)
     app.include_router(approvals_router)
+    app.include_router(content_router)
     console.install(app)
 
     @app.get("/healthz", response_model=contract.Health, tags=["health"],

@@ -81,6 +81,8 @@ def heartbeat(report: contract.HeartbeatRequest,
     last_sync = _utc(report.last_sync_at, "last_sync_at") if report.last_sync_at else None
     values = dict(
         received_at=now, app_version=report.app_version, content_version=report.content_version,
+        content_bytes_done=report.content_bytes_done, content_bytes_total=report.content_bytes_total,
+        content_error=report.content_error,
         config_version=report.config_version, free_disk_bytes=report.free_disk_bytes,
         devices_json=json.dumps({k: v.model_dump() for k, v in report.devices.items()},
                                 ensure_ascii=False),

@@ -98,7 +98,10 @@ def test_a_revoked_terminal_is_provisioned_again_with_a_new_key(centre, tmp_path
     new = load(data / "terminal.json")
     assert new.terminal_id != old.terminal_id
     assert not old.private_key_path.exists()  # the old key is gone
-    assert sorted(p.name for p in data.iterdir()) == sorted(["terminal.json", new.private_key_path.name])
+    # The credentials, and the content repository's trusted root (docs/CONTENT_UPDATES.md).
+    assert sorted(p.name for p in data.iterdir()) == sorted(["content_tuf", "terminal.json",
+                                                             new.private_key_path.name])
+    assert sorted(p.name for p in (data / "content_tuf").iterdir()) == ["root.json"]
     assert stat.S_IMODE(new.private_key_path.stat().st_mode) == 0o600
     new_public = signing.read_private_key(new.private_key_path).public_key()
     assert signing.raw_public_key(new_public) != signing.raw_public_key(old_public)

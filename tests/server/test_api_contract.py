@@ -487,6 +487,8 @@ def sample_arguments(tmp: Path, content: bytes) -> dict[str, tuple]:
             terminal_time="2024-05-06T07:08:09Z",
             devices={"camera": contract.DeviceReport(state="ok")}),),
         "command_result": (7, contract.CommandResult(status="done", message="ok")),
+        "content_metadata": ("timestamp.json", tmp / "timestamp.json"),
+        "content_target": ("lessons", f"{lesson.sha256}.lesson-3.mp4", tmp / "target.part"),
     }
 
 

@@ -120,6 +120,10 @@ PROBES: dict[tuple[str, str], str] = {
     ("GET", "/console/reports"): "list",
     ("GET", "/console/reports/{report_id}"): "row",
     ("GET", "/console/reports/{report_id}/files/{index}"): "row",
+    # Content updates (TUF): lessons are a shared library; a centre's configuration
+    # target is served to that centre's terminals only.
+    ("GET", "/api/v1/content/metadata/{name}"): "api_content",
+    ("GET", "/api/v1/content/targets/{directory}/{filename}"): "api_content",
 }
 # Form fields of the posts, aimed at centre B's rows (filled in by ``_fields``).
 FORMS = {
@@ -358,6 +362,19 @@ def _state(world: World) -> tuple:
             admin.rows(f"/console/persons/{world.ids['person_id']}/plan"))
 
 
+def _centre_config_target(world, terminal):
+    """Centre A's terminal asks for centre B's configuration target (listed by hash in
+    the signed targets, which all terminals read)."""
+    def meta(name):
+        return terminal.get(f"/content/metadata/{name}").json()["signed"]
+
+    snapshot = meta(f"{meta('timestamp.json')['meta']['snapshot.json']['version']}.snapshot.json")
+    targets = meta(f"{snapshot['meta']['targets.json']['version']}.targets.json")["targets"]
+    name = f"centre-{world.ids['centre_id']}.json"
+    sha256 = targets[f"config/{name}"]["hashes"]["sha256"]
+    return terminal.get(f"/content/targets/config/{sha256}.{name}")
+
+
 def test_a_terminal_of_centre_a_gets_nothing_of_centre_b(world):
     terminal = world.terminal_a
     for (method, path), kind in PROBES.items():
@@ -382,6 +399,12 @@ def test_a_terminal_of_centre_a_gets_nothing_of_centre_b(world):
             for command_id in (world.ids["command_id"], world.ids["pending_command_id"]):
                 answer = command_result(terminal, command_id, status="done", message="x")
                 assert answer.status_code == 404, (path, answer.status_code)
+        elif kind == "api_content" and path.endswith("{name}"):
+            answer = terminal.get("/content/metadata/timestamp.json")
+            assert answer.status_code == 200
+        elif kind == "api_content":
+            answer = _centre_config_target(world, terminal)
+            assert answer.status_code == 404, (path, answer.status_code)
         elif kind == "api_events":
             answer = terminal.post_events(
                 event("checkin", world.ids["person_id"], match_score=0.9),

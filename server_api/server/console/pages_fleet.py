@@ -17,6 +17,7 @@ from server_api.server.console.common import (
     render, terminal_in_scope,
 )
 from server_api.server.console.fleet_forms import LANGUAGE_CHOICES, form_values, parse_config_form
+from server_api.server.content_api import publish_content
 from server_api.server.fleet import CONFIG_KEYS, effective, save_settings, settings_rows, terminal_views
 from server_api.server.fleet_models import COMMAND_QUEUED, TerminalCommand
 from server_api.server.i18n import translator
@@ -176,5 +177,6 @@ def centre_config(request: Request, centre_id: RowId, form: dict = Depends(_conf
         audit(session, staff, now, "centre_config_save", f"centre:{centre.id}",
               f"version:{version} keys:{','.join(sorted(values)) or '-'}")
         name = centre.name
+    publish_content(ctx)  # the centre's configuration, signed for its terminals (TUF)
     flash(request, "notice.config_saved", name=name, version=version)
     return redirect(f"/console/fleet/centres/{centre_id}/config")

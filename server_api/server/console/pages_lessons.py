@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from starlette.exceptions import HTTPException
 
 from server_api.server.auth import StaffIdentity, current_staff
+from server_api.server.content_api import publish_content
 from server_api.server.console.common import (
     RowId, audit, checked_staff, flash, form_transaction, person_in_scope, redirect, render,
     scoped,
@@ -99,6 +100,7 @@ def upload_lesson(request: Request, title: str = Form(""), file: UploadFile | No
             raise
     except FormError as exc:
         return _lessons_page(request, staff, 400, exc, title)
+    publish_content(ctx)  # terminals verify and fetch the new lesson (TUF)
     flash(request, "notice.lesson_uploaded", title=title)
     return redirect("/console/lessons", created=lesson.id)
 
