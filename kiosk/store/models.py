@@ -154,3 +154,6 @@ class FleetCommand(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime)
     result_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+
+# The lesson-credit tables share this Base (kept in their own module for size).
+from kiosk.store import lesson_credit_models  # noqa: E402,F401
