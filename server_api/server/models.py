@@ -406,3 +406,6 @@ class AuditEntry(Base):
 
 # The fleet's tables share this Base (kept in their own module for size).
 from server_api.server import fleet_models  # noqa: E402,F401
+
+# The lesson-credit tables share this Base too (kept in their own module for size).
+from server_api.server import lesson_credit_models  # noqa: E402,F401
