@@ -90,6 +90,10 @@ PROBES: dict[tuple[str, str], str] = {
     ("POST", "/console/terminals/token"): "post_form",
     ("POST", "/console/leaves/decide"): "post_form",
     ("POST", "/console/lessons"): "shared",
+    # Lesson credit (pages_lesson_credit): time per person, groups, the shared quiz.
+    ("GET", "/console/lesson-credit"): "list",
+    ("POST", "/console/lesson-credit/group"): "post_form",
+    ("POST", "/console/lesson-credit/quiz"): "shared",
     ("POST", "/api/v1/terminals/enrol"): "api_enrol",
     ("GET", "/api/v1/terminal/roster"): "api_list",
     ("POST", "/api/v1/terminal/events"): "api_events",
@@ -119,6 +123,10 @@ FORMS = {
     "/console/centres": {"name": "越权中心"},
     "/console/staff": {"username": "sneaky", "password": PASSWORD, "role": "admin"},
     "/console/lessons": {"title": "越权上传"},
+    "/console/lesson-credit/group": {"lesson_id": "{lesson_id}", "centre_id": "{centre_id}",
+                                     "case_type": ""},
+    "/console/lesson-credit/quiz": {"lesson_id": "{lesson_id}", "quiz": "越权\n*甲\n乙",
+                                    "pass_mark": "1"},
     "/console/terminals/{terminal_id}/commands": {"kind": "lock"},
     "/console/terminals/{terminal_id}/config": {"idle_timeout_s": "20"},
     "/console/fleet/centres/{centre_id}/config": {"idle_timeout_s": "20"},
@@ -194,6 +202,10 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     assert [r["status"] for r in stored] == ["stored"] * 5, stored
     lesson = admin.upload_lesson("河西专题课", write_video(media / "lesson.mp4"))
     admin.assign_lesson(lesson, person_b)
+    credited = terminal_b.post_events(event(
+        "lesson_credit", person_b, lesson_id=lesson, credited_seconds=90.0,
+        furthest_seconds=95.0, position_seconds=95.0)).json()["results"]
+    assert [r["status"] for r in credited] == ["stored"], credited
 
     [checkin_b] = [c["id"] for c in admin.checkins() if c["person_id"] == person_b]
     [failure_b] = [f["id"] for f in admin.verifications() if f["person_id"] == person_b]

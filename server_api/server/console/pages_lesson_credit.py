@@ -83,6 +83,7 @@ def _page(request: Request, staff: StaffIdentity, status: int = 200,
         audit(session, staff, ctx.clock(), "lesson_credit_view", "lesson_credits",
               f"{len(credits)} rows")
         rows = [{"person": c.person.name, "person_id": c.person_id, "lesson": c.lesson.title,
+                 "lesson_id": c.lesson_id, "credited_s": round(c.credited_seconds),
                  "credited_min": round(c.credited_seconds / 60, 1),
                  "furthest_s": round(c.furthest_seconds), "quiz_score": c.quiz_score,
                  "quiz_total": c.quiz_total, "quiz_passed": c.quiz_passed,
