@@ -50,6 +50,7 @@ class Decision:
     credited_now: float = 0.0       # seconds credited by this check
     reason: Seen | None = None      # why a pause (absent / other)
     seek_to: float | None = None    # where the video must stand (pause or resume)
+    total_s: float = 0.0            # credited so far, this check included
 
 
 @dataclass
@@ -107,18 +108,18 @@ class CreditRule:
             s.last_present_media = media_s
             if s.paused:
                 s.paused, s.reason = False, None
-                return Decision(Action.resume, credit, seek_to=media_s)
-            return Decision(Action.play, credit)
+                return Decision(Action.resume, credit, seek_to=media_s, total_s=s.credited_s)
+            return Decision(Action.play, credit, total_s=s.credited_s)
         s.misses += 1
         if s.paused:
             s.reason = seen
-            return Decision(Action.pause, 0.0, reason=seen, seek_to=media_s)
+            return Decision(Action.pause, 0.0, reason=seen, seek_to=media_s, total_s=s.credited_s)
         if seen is Seen.other or s.misses >= self.policy.absent_checks_to_pause:
             s.paused, s.reason = True, seen
             back = s.last_present_media
             s.last_media = back
-            return Decision(Action.pause, credit, reason=seen, seek_to=back)
-        return Decision(Action.play, credit)
+            return Decision(Action.pause, credit, reason=seen, seek_to=back, total_s=s.credited_s)
+        return Decision(Action.play, credit, total_s=s.credited_s)
 
     def seek(self, target_s: float) -> float:
         """The no-skip rule applied to a seek the person asked for."""

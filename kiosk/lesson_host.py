@@ -75,6 +75,8 @@ class LessonCreditMixin:
         with viewing.lock:
             _, frame = self.pump.latest()
             result = viewing.check.check(frame)
+            if result.seen is Seen.present:
+                self.note_activity()  # watching is activity: no idle timeout meanwhile
             now = self.clock.monotonic()
             decision = viewing.rule.check(now, media_s, result.seen)
             viewing.position = decision.seek_to if decision.seek_to is not None else media_s

@@ -117,6 +117,7 @@ class _Host:
         m._store = lambda: store
         m._require_person = lambda: type("P", (), {"id": 7})()
         m._poke = lambda: None
+        m.note_activity = lambda: None
         m.speak = lambda key, **_: m.spoken.append(key)
 
 
