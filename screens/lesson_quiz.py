@@ -13,19 +13,18 @@ class LessonQuizScreen(KioskScreen):
     back_to = "lessons"
 
     def build_body(self):
-        self.progress = KLabel(tr_key="", size_hint_y=None, height=50,
-                               font_size=theme.FONT_BODY * 0.8, kiosk_id="quiz.progress")
         self.question = KLabel(font_size=theme.FONT_TITLE, size_hint_y=None,
-                               height=theme.BUTTON_H * 1.6, kiosk_id="quiz.question")
-        self.pad = ChoicePad(cols=1, per_page=4, id_prefix="quiz", chosen_callback=self.chosen)
+                               height=theme.BUTTON_H * 0.8, kiosk_id="quiz.question")
+        self.pad = ChoicePad(cols=1, per_page=2, id_prefix="quiz", chosen_callback=self.chosen)
         self.result = KLabel(tr_key="", size_hint_y=None, height=0, kiosk_id="quiz.result")
-        for widget in (self.progress, self.question, self.pad, self.result):
+        for widget in (self.question, self.pad, self.result):
             self.body.add_widget(widget)
         self.again_button = KButton(tr_key="ui.quiz.again", size_hint_x=None, width=320,
                                     kiosk_id="quiz.again", on_release=lambda *_: self.start())
         self.done_button = KButton(tr_key="ui.quiz.done", style="primary", size_hint_x=None,
                                    width=320, kiosk_id="quiz.done",
                                    on_release=lambda *_: self.go("lessons"))
+        self.footer.add_widget(self.pad.pager)
         self.footer.add_widget(self.again_button)
         self.footer.add_widget(self.done_button)
         self.quiz = None
@@ -61,10 +60,12 @@ class LessonQuizScreen(KioskScreen):
             return
         number = len(self.answers)
         question = self.quiz.questions[number]
-        self.set_message(self.progress, "ui.quiz.progress", kind="info", number=number + 1,
-                         total=len(self.quiz.questions))
+        # the title counts the questions: "第 1 题，共 2 题"
+        self.title_label.tr_kw = {"number": number + 1, "total": len(self.quiz.questions)}
+        self.title_label.tr_key = "ui.quiz.progress"
         self.question.text = question.text
         self.pad.page = 0
+        self.pad.per_page = min(3, max(2, len(question.options)))
         self.pad.items = [(i, option) for i, option in enumerate(question.options)]
 
     def chosen(self, option):
@@ -80,6 +81,8 @@ class LessonQuizScreen(KioskScreen):
                  self._error, name="lesson-quiz-submit")
 
     def _graded(self, result):
+        self.title_label.tr_kw = {}
+        self.title_label.tr_key = "ui.quiz.title"
         self.question.text = self.tr("ui.quiz.result", score=result.score, total=result.total)
         self.result.height = theme.BUTTON_H * 1.2
         self.set_message(self.result, "ui.quiz.passed" if result.passed else "ui.quiz.failed",

@@ -29,7 +29,7 @@ class LessonPlayerScreen(KioskScreen):
         self.video = Video(state="stop", fit_mode="contain", size_hint_y=1)
         self.video.bind(eos=self._on_eos)
         self.message = KLabel(tr_key="", size_hint_y=None, height=0, kiosk_id="player.message")
-        self.credit = KLabel(tr_key="", size_hint_y=None, height=48, font_size=theme.FONT_BODY * 0.8,
+        self.credit = KLabel(tr_key="", size_hint_y=None, height=56, font_size=theme.FONT_BODY,
                              kiosk_id="player.credit")
         self.body.add_widget(self.video)
         self.body.add_widget(self.message)
