@@ -8,9 +8,11 @@ per person; the learning time must be the verified person's own):
 * time is credited only for an interval of playback that starts and ends with a check
   that saw the verified person ("present"); the credit of an interval is the media
   time played, never more than the wall time that passed (no fast-forward credit);
-* a check that sees another face ("other") pauses at once; a check that sees no face
-  ("absent") pauses after ``absent_checks_to_pause`` absent checks in a row (a glance
-  away for one check earns nothing but does not stop the lesson);
+* a check that sees another face ("other") or no face ("absent") earns nothing; the
+  lesson pauses when the checks in a row that did not see the person reach
+  ``other_checks_to_pause`` (the last one saw another face) or ``absent_checks_to_pause``
+  (the last one saw no face). Two by default: one glance away, or one frame the face
+  engine misjudges, costs one interval of credit but does not stop the lesson;
 * on a pause the video goes back to the position of the last "present" check, so
   nothing unseen is skipped; the next "present" check resumes;
 * seeking back is free, seeking ahead never goes past the furthest point reached
@@ -38,10 +40,12 @@ class Action(str, Enum):
 
 @dataclass(frozen=True)
 class CreditPolicy:
-    """Configuration keys ``lesson_check_every_s`` and ``lesson_absent_checks_to_pause``."""
+    """Configuration keys ``lesson_check_every_s``, ``lesson_absent_checks_to_pause`` and
+    ``lesson_other_checks_to_pause``."""
 
     check_every_s: float = 3.0
     absent_checks_to_pause: int = 2
+    other_checks_to_pause: int = 2
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,9 @@ class CreditRule:
         if s.paused:
             s.reason = seen
             return Decision(Action.pause, 0.0, reason=seen, seek_to=media_s, total_s=s.credited_s)
-        if seen is Seen.other or s.misses >= self.policy.absent_checks_to_pause:
+        needed = (self.policy.other_checks_to_pause if seen is Seen.other
+                  else self.policy.absent_checks_to_pause)
+        if s.misses >= needed:
             s.paused, s.reason = True, seen
             back = s.last_present_media
             s.last_media = back

@@ -45,7 +45,8 @@ class LessonCreditMixin:
 
     def _credit_policy(self) -> CreditPolicy:
         return CreditPolicy(check_every_s=self.settings.lesson_check_every_s,
-                            absent_checks_to_pause=self.settings.lesson_absent_checks_to_pause)
+                            absent_checks_to_pause=self.settings.lesson_absent_checks_to_pause,
+                            other_checks_to_pause=self.settings.lesson_other_checks_to_pause)
 
     def start_lesson_viewing(self, lesson_id: int) -> ViewingStart:
         """Begin crediting a lesson for the verified person; FlowError if not possible."""

@@ -53,7 +53,7 @@ def check(face_engine, shared_data):
 
 
 def _replay(check, frames, rule=None, wall0=0.0):
-    rule = rule or CreditRule(CreditPolicy(absent_checks_to_pause=2))
+    rule = rule or CreditRule(CreditPolicy())  # the kiosk defaults
     results = []
     for clip_time, frame in frames:
         result = check.check(frame)
@@ -87,7 +87,7 @@ def test_art36_no_face_or_strangers_in_a_cut_clip_earn_nothing(check, clips):
 def test_art36_pause_when_someone_else_sits_down_resume_when_the_person_returns(check, clips):
     """Katie 0-4 s, then Ed Markey's face (pause, back to 4 s), then Katie again."""
     katie, other = clips[KATIE], clips[EDMARKEY]
-    rule = CreditRule(CreditPolicy(absent_checks_to_pause=2))
+    rule = CreditRule(CreditPolicy(absent_checks_to_pause=2, other_checks_to_pause=1))
     for t, frame in katie[:3]:                       # wall 0, 2, 4
         assert rule.check(t, t, check.check(frame).seen).action is Action.play
     paused = rule.check(6.0, 6.0, check.check(other[3][1]).seen)

@@ -22,8 +22,8 @@ def test_art36_credit_never_exceeds_wall_time_even_if_the_video_jumped():
     assert credited == 3
 
 
-def test_art36_another_face_pauses_at_once_and_rewinds_to_last_confirmed_point():
-    rule = CreditRule()
+def test_lesson_other_checks_to_pause_one_another_face_pauses_at_once_and_rewinds():
+    rule = CreditRule(CreditPolicy(other_checks_to_pause=1))
     rule.check(0, 0, P)
     rule.check(3, 3, P)
     decision = rule.check(6, 6, O)
@@ -35,6 +35,19 @@ def test_art36_another_face_pauses_at_once_and_rewinds_to_last_confirmed_point()
     assert back.action is Action.resume and back.seek_to == 3
     rule.check(15, 6, P)
     assert rule.state.credited_s == 6  # 0-3 and, after the return, 3-6
+
+
+def test_lesson_other_checks_to_pause_default_two_one_misjudged_frame_costs_only_credit():
+    rule = CreditRule()
+    rule.check(0, 0, P)
+    first = rule.check(3, 3, O)
+    assert first.action is Action.play and first.credited_now == 0
+    rule.check(6, 6, P)
+    rule.check(9, 9, P)
+    assert rule.state.credited_s == 3  # 6-9 only
+    rule.check(12, 12, O)
+    second = rule.check(15, 15, O)
+    assert second.action is Action.pause and second.reason is O and second.seek_to == 9
 
 
 def test_lesson_absent_checks_to_pause_one_glance_away_earns_nothing_but_does_not_stop():
@@ -69,7 +82,7 @@ def test_no_skip_seek_ahead_stops_at_the_furthest_point_seek_back_is_free():
 
 
 def test_furthest_point_moves_only_with_playback():
-    rule = CreditRule()
+    rule = CreditRule(CreditPolicy(other_checks_to_pause=1))
     rule.check(0, 0, P)
     rule.check(3, 3, P)
     rule.check(6, 6, O)  # paused, back to 3

@@ -111,7 +111,7 @@ class _Host:
 
         self.mixin = type("Host", (LessonCreditMixin,), {})()
         m = self.mixin
-        m.settings = KioskSettings(lesson_absent_checks_to_pause=1)
+        m.settings = KioskSettings(lesson_absent_checks_to_pause=1, lesson_other_checks_to_pause=1)
         m.clock, m.pump, m._engine = StepClock(), _Pump(), engine
         m.spoken = []
         m._store = lambda: store

@@ -28,7 +28,7 @@ class FakeLessonsMixin:
 
     def start_lesson_viewing(self, lesson_id):
         before = next((l.watched_seconds for l in self.lessons() if l.id == lesson_id), 0)
-        self._credit_rule = CreditRule(CreditPolicy(absent_checks_to_pause=1),
+        self._credit_rule = CreditRule(CreditPolicy(absent_checks_to_pause=1, other_checks_to_pause=1),
                                        credited_s=before, furthest_s=0.0)
         self._credit_rule.start(time.monotonic(), 0.0)
         self._credit_lesson = lesson_id
