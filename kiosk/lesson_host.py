@@ -28,7 +28,8 @@ class ViewingStart:
 
 
 class _Viewing:
-    def __init__(self, lesson_id: int, rule: CreditRule, check) -> None:
+    def __init__(self, person_id: int, lesson_id: int, rule: CreditRule, check) -> None:
+        self.person_id = person_id
         self.lesson_id = lesson_id
         self.rule = rule
         self.check = check
@@ -62,7 +63,7 @@ class LessonCreditMixin:
                           start_s=record.position_s)
         rule.start(self.clock.monotonic(), record.position_s)
         check = FaceCheck(self._engine, templates, self.settings.lesson_face_max_distance)
-        viewing = _Viewing(lesson_id, rule, check)
+        viewing = _Viewing(person.id, lesson_id, rule, check)
         viewing.saved_at = self.clock.monotonic()
         viewing.position = record.position_s
         self._viewing = viewing
@@ -113,7 +114,7 @@ class LessonCreditMixin:
 
     def _save_viewing(self, viewing: _Viewing, now: float) -> lesson_study.CreditRecord:
         state = viewing.rule.state
-        record = lesson_study.save(self._store(), self.clock, self._require_person().id,
+        record = lesson_study.save(self._store(), self.clock, viewing.person_id,
                                    viewing.lesson_id, state.credited_s, state.furthest_s,
                                    viewing.position)
         viewing.saved_credit, viewing.saved_at = state.credited_s, now
@@ -121,9 +122,11 @@ class LessonCreditMixin:
         return record
 
     def _require_viewing(self) -> _Viewing:
-        if self._viewing is None:
+        """The viewing of the person now at the terminal (never a previous person's)."""
+        viewing = self._viewing
+        if viewing is None or viewing.person_id != self._require_person().id:
             raise FlowError("lesson.error.not_started")
-        return self._viewing
+        return viewing
 
     def lesson_quiz(self, lesson_id: int) -> LessonQuiz | None:
         self._require_person()

@@ -158,4 +158,10 @@ def test_art36_the_core_pauses_speaks_and_resumes_on_real_frames(tmp_path, share
     record = host.finish_lesson_viewing(6.0)
     assert record.credited_s == 6.0 and record.position_s == 6.0
     assert outbox.pending(store)[-1].payload["credited_seconds"] == 6.0
+    # a viewing never carries over to the next person at the terminal
+    host.start_lesson_viewing(3)
+    host._require_person = lambda: type("P", (), {"id": 8})()
+    with pytest.raises(FlowError) as err:
+        host.lesson_face_check(7.0)
+    assert err.value.message_key == "lesson.error.not_started"
     store.close()
