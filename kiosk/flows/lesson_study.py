@@ -53,6 +53,9 @@ def merge_remote(session, person_id: int, infos: Sequence[LessonInfo]) -> None:
         row.furthest_s = max(row.furthest_s, info.furthest_seconds)
         if info.quiz_passed and not row.quiz_passed:
             row.quiz_passed = True
+        shown = session.get(LessonProgress, (person_id, info.id))
+        if shown is not None:  # the list's "minutes learnt" is the credited time
+            shown.watched_seconds = max(shown.watched_seconds or 0.0, row.credited_s)
 
 
 def _row(session, person_id: int, lesson_id: int) -> LessonCredit:

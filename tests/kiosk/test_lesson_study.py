@@ -165,3 +165,23 @@ def test_art36_the_core_pauses_speaks_and_resumes_on_real_frames(tmp_path, share
         host.lesson_face_check(7.0)
     assert err.value.message_key == "lesson.error.not_started"
     store.close()
+
+
+def test_refresh_from_the_centre_brings_the_quiz_and_the_credit(tmp_path):
+    from server_api.contract import LessonList
+
+    from kiosk.flows import lessons
+
+    class Central:
+        def lessons(self, person_id):
+            assert person_id == 7
+            return LessonList(lessons=[LessonInfo(id=3, title="课", sha256="a" * 64, size=1,
+                                                  quiz=QUIZ, credited_seconds=42.0,
+                                                  furthest_seconds=50.0, quiz_passed=True)])
+
+    store = _open(tmp_path / "kiosk.db")
+    assert lessons.refresh(store, Central(), 7)
+    assert lesson_study.quiz_for(store, 3) == QUIZ
+    record = lesson_study.load(store, 7, 3)
+    assert (record.credited_s, record.furthest_s, record.quiz_passed) == (42.0, 50.0, True)
+    store.close()
