@@ -42,6 +42,12 @@ def test_art36_group_assignment_reaches_the_case_type_of_the_centre_only(world, 
     assert [i.id for i in _lessons(world, world.person_a)] == [lesson]
     page = world.admin.get("/console/lesson-credit").text
     assert "假释人员专题" in page and "全部类别" in page
+    # taking the group assignments back takes the lesson away again
+    for row in world.admin.rows("/console/lesson-credit"):
+        if "group-id" in row:
+            world.admin.post(f"/console/lesson-credit/group/{row['group-id']}/remove")
+    assert _lessons(world, parolee) == [] and _lessons(world, world.person_a) == []
+    assert "lesson_unassign_group" in world.admin.get("/console/audit").text
 
 
 def test_quiz_defined_with_the_lesson_reaches_the_terminal(world, video_file):

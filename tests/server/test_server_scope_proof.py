@@ -93,6 +93,7 @@ PROBES: dict[tuple[str, str], str] = {
     # Lesson credit (pages_lesson_credit): time per person, groups, the shared quiz.
     ("GET", "/console/lesson-credit"): "list",
     ("POST", "/console/lesson-credit/group"): "post_form",
+    ("POST", "/console/lesson-credit/group/{group_id}/remove"): "post_row",
     ("POST", "/console/lesson-credit/quiz"): "shared",
     ("POST", "/api/v1/terminals/enrol"): "api_enrol",
     ("GET", "/api/v1/terminal/roster"): "api_list",
@@ -206,6 +207,10 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
         "lesson_credit", person_b, lesson_id=lesson, credited_seconds=90.0,
         furthest_seconds=95.0, position_seconds=95.0)).json()["results"]
     assert [r["status"] for r in credited] == ["stored"], credited
+    admin.post("/console/lesson-credit/group", {"lesson_id": str(lesson),
+                                               "centre_id": str(centre_b), "case_type": "假释"})
+    [group_b] = [int(r["group-id"]) for r in admin.rows("/console/lesson-credit")
+                 if "group-id" in r]
 
     [checkin_b] = [c["id"] for c in admin.checkins() if c["person_id"] == person_b]
     [failure_b] = [f["id"] for f in admin.verifications() if f["person_id"] == person_b]
@@ -224,7 +229,7 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     ids = {"person_id": person_b, "checkin_id": checkin_b, "failure_id": failure_b,
            "call_id": call_b, "terminal_id": terminal_row_b, "lesson_id": lesson,
            "centre_id": centre_b, "account_id": 1, "command_id": shot_b,
-           "pending_command_id": pending[1]["id"]}
+           "pending_command_id": pending[1]["id"], "group_id": group_b}
     markers = [NAME_B, mask_name(NAME_B), id_b, id_b[:6] + "********" + id_b[-4:], CENTRE_B,
                TERMINAL_B, terminal_b.terminal_id, LEAVE_B, DESTINATION_B,
                f"/checkins/{checkin_b}/", f"/verifications/{failure_b}/",
@@ -332,6 +337,7 @@ def _state(world: World) -> tuple:
             sorted((r["id"], r.get("revoked", ""), r.get("disabled", "")) for r in admin.terminals()),
             admin.pending_leaves(),
             admin.get("/console/lessons").text.count("data-person-id"),
+            admin.get("/console/lesson-credit").text.count("data-group-id"),
             sorted(r["command-id"] for r in admin.rows(f"/console/terminals/{world.ids['terminal_id']}")
                    if "command-id" in r))
 

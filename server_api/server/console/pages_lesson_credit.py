@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from starlette.exceptions import HTTPException
 
 from server_api import contract
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
-    audit, centre_in_scope, checked_staff, flash, form_transaction, redirect, render, scoped,
+    RowId, audit, centre_in_scope, checked_staff, flash, form_transaction, redirect, render, scoped,
     visible_centres,
 )
 from server_api.server.lesson_credit_models import (
@@ -88,7 +89,7 @@ def _page(request: Request, staff: StaffIdentity, status: int = 200,
                  "furthest_s": round(c.furthest_seconds), "quiz_score": c.quiz_score,
                  "quiz_total": c.quiz_total, "quiz_passed": c.quiz_passed,
                  "updated_at": c.updated_at} for c in credits]
-        group_rows = [{"lesson": g.lesson.title, "centre": g.centre.name,
+        group_rows = [{"id": g.id, "lesson": g.lesson.title, "centre": g.centre.name,
                        "case_type": g.case_type} for g in groups]
     return render(request, "lesson_credit.html", staff, status=status, error=error,
                   rows=rows, groups=group_rows, lessons=lessons, centres=centres,
@@ -132,6 +133,23 @@ def assign_group(request: Request, lesson_id: str = Form(""), centre_id: str = F
     except FormError as exc:
         return _page(request, staff, 400, exc)
     flash(request, "notice.lesson_group_assigned", title=title)
+    return redirect("/console/lesson-credit")
+
+
+@router.post("/lesson-credit/group/{group_id}/remove")
+def remove_group(request: Request, group_id: RowId,
+                 staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    """Take a group assignment back (credit already earned stays)."""
+    ctx = request.app.state.ctx
+    with form_transaction(ctx.db) as session:
+        group = session.get(LessonGroupAssignment, group_id)
+        if group is None or centre_in_scope(session, staff, group.centre_id) is None:
+            raise HTTPException(404)
+        title = group.lesson.title
+        audit(session, staff, ctx.clock(), "lesson_unassign_group", f"lesson:{group.lesson_id}",
+              f"centre:{group.centre_id} case_type:{group.case_type or '*'}")
+        session.delete(group)
+    flash(request, "notice.lesson_group_removed", title=title)
     return redirect("/console/lesson-credit")
 
 
