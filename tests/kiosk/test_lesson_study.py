@@ -185,3 +185,62 @@ def test_refresh_from_the_centre_brings_the_quiz_and_the_credit(tmp_path):
     record = lesson_study.load(store, 7, 3)
     assert (record.credited_s, record.furthest_s, record.quiz_passed) == (42.0, 50.0, True)
     store.close()
+
+
+@pytest.mark.slow
+def test_art36_real_core_camera_pump_credits_the_person_and_pauses_for_another(tmp_path,
+                                                                              shared_data):
+    """KioskCore as on a terminal: the simulated camera plays the real clip, the pump
+    feeds the checks (real time, one check a second)."""
+    import shutil
+    import time
+
+    import cv2
+
+    from kiosk.core import KioskCore
+    from kiosk.face import FaceEngine
+    from kiosk.flows import enrolment
+    from kiosk.settings import KioskSettings
+
+    live = shared_data / "liveness" / "live_video"
+    sim = tmp_path / "sim"
+    for part in ("camera", "microphone", "speaker", "card"):
+        (sim / part).mkdir(parents=True)
+    shutil.copy(live / "WDA_KatieHill_000.mp4", sim / "camera" / "person.mp4")
+    core = KioskCore(KioskSettings(data_dir=tmp_path / "data", simulate_dir=sim,
+                                   lesson_check_every_s=1.0))
+    core.store = _open(core.settings.database_path)
+    core._engine = FaceEngine()
+    cap = cv2.VideoCapture(str(live / "WDA_KatieHill_000.mp4"))
+    frames = []
+    for index in range(101):
+        ok, frame = cap.read()
+        if index in (0, 100):
+            frames.append(frame)
+    cap.release()
+    enrolment.enrol_face(core.store, StepClock(), 7, core._engine.enrol(frames))
+    core.pump.start()
+    try:
+        core._open_session(7, 0.9)
+        core.start_lesson_viewing(3)
+        started, actions = time.monotonic(), []
+        for _ in range(4):
+            time.sleep(1.0)
+            actions.append(core.lesson_face_check(time.monotonic() - started).action.value)
+        assert actions == ["play"] * 4
+        assert core._viewing.rule.state.credited_s > 2.0
+        for item in (sim / "camera").iterdir():  # someone else sits down
+            item.unlink()
+        shutil.copy(live / "WDA_EdMarkey0_000.mp4", sim / "camera" / "other.mp4")
+        for _ in range(6):
+            time.sleep(1.0)
+            decision = core.lesson_face_check(time.monotonic() - started)
+            if decision.action.value == "pause":
+                break
+        assert decision.action.value == "pause" and decision.reason.value == "other"
+        record = core.finish_lesson_viewing()
+        assert record.credited_s > 2.0
+        assert lesson_study.load(core.store, 7, 3).credited_s == record.credited_s
+    finally:
+        core.pump.stop()
+        core.store.close()
