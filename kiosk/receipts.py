@@ -149,16 +149,15 @@ class ReceiptsMixin:
             raise FlowError("leave.error.not_approved")
         return self._print(leave_slip(person.display_name, view, self.local_now()), person.id)
 
-    def complete_lesson(self, lesson_id: int, watched_seconds: float,
-                        position_seconds: float) -> PrintOutcome:
-        """A lesson played to its end: record the time watched, then print the receipt."""
+    def complete_lesson(self, lesson_id: int, media_s: float | None = None) -> PrintOutcome:
+        """A lesson played to its end: save the credited time (only what the person was
+        seen watching, ``LessonCreditMixin``), then print the receipt quoting that record."""
         person = self._require_person()
         key = outbox.new_key()
-        total = lessons.record_progress(self._store(), self.clock, person.id, lesson_id,
-                                        watched_seconds, position_seconds, key=key)
-        self._poke()
+        record = self.finish_lesson_viewing(media_s, key=key)
         title = next((v.title for v in lessons.list_for(self._store(), person.id)
                       if v.id == lesson_id), "")
         at = self.local_now()
-        return self._print(lesson_receipt(person.display_name, title, int(total // 60),
+        return self._print(lesson_receipt(person.display_name, title,
+                                          int(record.credited_s // 60),
                                           lesson_record_no(key, at), at), person.id)

@@ -57,6 +57,14 @@ class KioskSettings(BaseSettings):
     # Simulated microphone: take as long as a real recording (lip-sync needs the frames).
     simulate_realtime_audio: bool = True
 
+    # Lesson credit (docs/LESSON_CREDIT.md): one silent face check every this many
+    # seconds of a lesson; checks in a row without the person before the lesson pauses
+    # (the last saw nobody / someone else); the largest face distance still the person.
+    lesson_check_every_s: float = Field(default=3.0, ge=1.0, le=60.0)
+    lesson_absent_checks_to_pause: int = Field(default=2, ge=1, le=10)
+    lesson_other_checks_to_pause: int = Field(default=2, ge=1, le=10)
+    lesson_face_max_distance: float = Field(default=0.45, gt=0.0, lt=1.0)
+
     fullscreen: bool = False
 
     @property

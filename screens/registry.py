@@ -17,6 +17,7 @@ def all_screens():
         LeaveStartScreen,
     )
     from screens.leave_status import LeaveReturnScreen, LeaveStatusScreen
+    from screens.lesson_quiz import LessonQuizScreen
     from screens.lessons import LessonDownloadScreen, LessonsScreen
     from screens.menu import MenuScreen
     from screens.out_of_service import OutOfServiceScreen
@@ -32,7 +33,7 @@ def all_screens():
         IdleScreen(), VerifyScreen(), IdNumberScreen(), MenuScreen(), CheckinScreen(),
         LeaveDestinationScreen(), LeaveStartScreen(), LeaveEndScreen(), LeaveReasonScreen(),
         LeaveConfirmScreen(), LeaveStatusScreen(), LeaveReturnScreen(),
-        LessonsScreen(), LessonDownloadScreen(), LessonPlayerScreen(),
+        LessonsScreen(), LessonDownloadScreen(), LessonPlayerScreen(), LessonQuizScreen(),
         StaffPinScreen(), StaffMenuScreen(), StaffRosterScreen(),
         FaceEnrolScreen(), VoiceEnrolScreen(), EnrolDoneScreen(), OutOfServiceScreen(),
         ApprovalTypeScreen(), ApprovalPlaceScreen(), ApprovalCounterpartScreen(),

@@ -54,6 +54,7 @@ class EventKind(str, Enum):
     verification_failure = "verification_failure"
     approval_request = "approval_request"
     written_report = "written_report"
+    lesson_credit = "lesson_credit"
 
 
 class ErrorBody(BaseModel):
@@ -133,6 +134,9 @@ class RosterResponse(BaseModel):
 #   leave_return:     {"leave_key": <idempotency_key of the leave_request>}
 #   lesson_progress:  {"lesson_id": int, "watched_seconds": float, "position_seconds": float}
 #                      (watched_seconds is the total so far: the server keeps the maximum)
+#   lesson_credit:    {"lesson_id": int, "credited_seconds": float, "furthest_seconds": float,
+#                      "position_seconds": float, "quiz_score"?: int, "quiz_total"?: int,
+#                      "quiz_passed"?: bool}  (running totals; the server keeps the largest)
 #   face_enrolment:   {"templates": [[128 floats], ...]}  (replaces the person's templates)
 #   voice_enrolment:  {"template_b64": str  (opaque voice template, at most 256 KiB by
 #                                         default; the roster hands it back as is),
@@ -285,12 +289,31 @@ class ApprovalList(BaseModel):
 # --- lessons (GET /api/v1/terminal/persons/{person_id}/lessons) -------------------------
 # Content: GET /api/v1/terminal/lessons/{lesson_id}/content  (honours Range: bytes=N-)
 
+class QuizQuestion(BaseModel):
+    text: str
+    options: list[str]
+    answer: int  # index of the right option (the terminal grades offline)
+
+
+class LessonQuiz(BaseModel):
+    """The optional short quiz after a lesson; passed with ``pass_mark`` right answers."""
+
+    questions: list[QuizQuestion]
+    pass_mark: int
+
+
 class LessonInfo(BaseModel):
     id: int
     title: str
     sha256: str
     size: int
     watched_seconds: float = 0.0
+    # learning time credited while the verified person was in front of the camera,
+    # the furthest point reached (no skipping past it) and the quiz (see LESSON_CREDIT.md)
+    credited_seconds: float = 0.0
+    furthest_seconds: float = 0.0
+    quiz: LessonQuiz | None = None
+    quiz_passed: bool | None = None
 
 
 class LessonList(BaseModel):

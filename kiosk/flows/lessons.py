@@ -11,6 +11,7 @@ from content.local_store import LocalContentStore, playable
 from kiosk import outbox
 from kiosk.clock import Clock
 from kiosk.errors import FlowError
+from kiosk.flows import lesson_study
 from kiosk.store import Store
 from kiosk.store.models import CachedLesson, LessonProgress
 from server_api.client import CentralClient, CentralError, CentralRejected
@@ -44,6 +45,7 @@ def refresh(store: Store, client: CentralClient | None, person_id: int) -> bool:
                                      watched_seconds=info.watched_seconds))
             elif info.watched_seconds > prog.watched_seconds:
                 prog.watched_seconds = info.watched_seconds
+        lesson_study.merge_remote(s, person_id, remote)
     return True
 
 

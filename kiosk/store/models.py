@@ -162,3 +162,5 @@ class FleetCommand(Base):
 
 # The other approvals' table shares this Base (kept in its own module).
 from kiosk.store import approval_models  # noqa: E402,F401
+# The lesson-credit tables share this Base (kept in their own module for size).
+from kiosk.store import lesson_credit_models  # noqa: E402,F401

@@ -26,14 +26,15 @@ from sqlalchemy.orm import Session
 from server_api import contract
 from server_api.server.biometrics import VoiceEnrolment, is_removed, replace_voice, wav_seconds
 from server_api.server.clock import as_utc
+from server_api.server import lesson_credit
 from server_api.server.errors import ApiError
 from server_api.server.models import (
     MAX_ID, REVIEW_OPEN, TEMPLATE_ENROLMENT, Checkin, Event, FaceTemplate, Leave,
-    LessonAssignment, LessonProgress, Person, StaffCall, VerificationFailure,
+    LessonProgress, Person, StaffCall, VerificationFailure,
 )
 from server_api.server.payloads import (
     CheckinPayload, FaceEnrolmentPayload, LeaveRequestPayload, LeaveReturnPayload,
-    LessonProgressPayload, StaffCallPayload, VerificationFailurePayload, VoiceEnrolmentPayload,
+    LessonCreditPayload, LessonProgressPayload, StaffCallPayload, VerificationFailurePayload, VoiceEnrolmentPayload,
     Payload,
 )
 from server_api.server.settings import CentralSettings
@@ -155,10 +156,7 @@ def _store_leave_return(ctx: EventContext, event: contract.Event, row: Event) ->
 
 def _store_lesson_progress(ctx: EventContext, event: contract.Event, row: Event) -> None:
     payload = parse_payload(LessonProgressPayload, event)
-    assigned = ctx.session.scalar(select(LessonAssignment.id).where(
-        LessonAssignment.lesson_id == payload.lesson_id,
-        LessonAssignment.person_id == event.person_id))
-    if assigned is None:
+    if not lesson_credit.is_assigned(ctx.session, payload.lesson_id, event.person_id):
         raise ApiError(404, "lesson_not_assigned", f"event {event.idempotency_key}: "
                        f"lesson {payload.lesson_id} is not assigned to this person")
     progress = ctx.session.scalar(select(LessonProgress).where(
@@ -171,6 +169,14 @@ def _store_lesson_progress(ctx: EventContext, event: contract.Event, row: Event)
     progress.watched_seconds = max(progress.watched_seconds, payload.watched_seconds)
     progress.position_seconds = payload.position_seconds
     progress.updated_at = ctx.now
+
+
+def _store_lesson_credit(ctx: EventContext, event: contract.Event, row: Event) -> None:
+    payload = parse_payload(LessonCreditPayload, event)
+    if not lesson_credit.is_assigned(ctx.session, payload.lesson_id, event.person_id):
+        raise ApiError(404, "lesson_not_assigned", f"event {event.idempotency_key}: "
+                       f"lesson {payload.lesson_id} is not assigned to this person")
+    lesson_credit.store_credit(ctx.session, event.person_id, payload, ctx.now)
 
 
 def _store_face_enrolment(ctx: EventContext, event: contract.Event, row: Event) -> None:
@@ -247,6 +253,7 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
     contract.EventKind.staff_call: _store_staff_call,
     contract.EventKind.verification_failure: _store_verification_failure,
     contract.EventKind.written_report: _store_written_report,
+    contract.EventKind.lesson_credit: _store_lesson_credit,
 }
 # The other approvals keep their handler in their own module.
 from server_api.server.approval_events import HANDLERS as _APPROVAL_HANDLERS  # noqa: E402

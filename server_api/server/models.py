@@ -415,3 +415,6 @@ from server_api.server import approval_models  # noqa: E402,F401
 from server_api.server import report_models  # noqa: E402,F401
 # Reporting plans and intake dates (Art 21), in their own module.
 from server_api.server import plan_models  # noqa: E402,F401
+
+# The lesson-credit tables share this Base too (kept in their own module for size).
+from server_api.server import lesson_credit_models  # noqa: E402,F401

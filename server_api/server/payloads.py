@@ -70,6 +70,27 @@ class LessonProgressPayload(Payload):
     position_seconds: float = Field(default=0.0, ge=0)
 
 
+class LessonCreditPayload(Payload):
+    """Running totals of one person's lesson (docs/LESSON_CREDIT.md)."""
+
+    lesson_id: int = Field(ge=1, le=MAX_ID)
+    credited_seconds: float = Field(ge=0, le=10 * 24 * 3600)
+    furthest_seconds: float = Field(ge=0, le=10 * 24 * 3600)
+    position_seconds: float = Field(default=0.0, ge=0, le=10 * 24 * 3600)
+    quiz_score: int | None = Field(default=None, ge=0, le=100)
+    quiz_total: int | None = Field(default=None, ge=1, le=100)
+    quiz_passed: bool | None = None
+
+    @model_validator(mode="after")
+    def _quiz_whole(self):
+        parts = (self.quiz_score, self.quiz_total, self.quiz_passed)
+        if any(p is not None for p in parts) and None in parts:
+            raise ValueError("quiz_score, quiz_total and quiz_passed go together")
+        if self.quiz_total is not None and self.quiz_score > self.quiz_total:
+            raise ValueError("quiz_score is larger than quiz_total")
+        return self
+
+
 class FaceEnrolmentPayload(Payload):
     templates: list[list[float]] = Field(min_length=1, max_length=20)
 

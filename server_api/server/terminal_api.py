@@ -22,8 +22,9 @@ from server_api.server.context import ServerContext, get_context
 from server_api.server.errors import ApiError, error_responses
 from server_api.server.events import EventContext
 from server_api.server.events_bulk import process_batch
+from server_api.server import lesson_credit
 from server_api.server.models import (
-    MAX_ID, Centre, Leave, Lesson, LessonAssignment, LessonProgress, Person,
+    MAX_ID, Centre, Leave, Person,
 )
 from server_api.server.plans import roster_extras
 from server_api.server.storage import FileTxn
@@ -149,19 +150,11 @@ def person_leaves(person_id: PersonId,
 def person_lessons(person_id: PersonId,
                    terminal: TerminalIdentity = Depends(authenticated_terminal),
                    ctx: ServerContext = Depends(get_context)) -> contract.LessonList:
-    """Lessons assigned to the person, with the learning time recorded so far."""
+    """Lessons assigned to the person (own or group), with the learning time, the
+    furthest point reached and the quiz (docs/LESSON_CREDIT.md)."""
     with ctx.db.session() as session:
-        _person_of_terminal(session, terminal, person_id)
-        rows = session.execute(
-            select(Lesson, LessonProgress.watched_seconds)
-            .join(LessonAssignment, LessonAssignment.lesson_id == Lesson.id)
-            .outerjoin(LessonProgress, (LessonProgress.lesson_id == Lesson.id)
-                       & (LessonProgress.person_id == person_id))
-            .where(LessonAssignment.person_id == person_id)
-            .order_by(LessonAssignment.assigned_at, Lesson.id))
-        return contract.LessonList(lessons=[contract.LessonInfo(
-            id=lesson.id, title=lesson.title, sha256=lesson.sha256, size=lesson.size,
-            watched_seconds=watched or 0.0) for lesson, watched in rows])
+        person = _person_of_terminal(session, terminal, person_id)
+        return contract.LessonList(lessons=lesson_credit.lessons_for(session, person))
 
 
 def _check_range(header: str | None, size: int) -> None:
@@ -195,10 +188,7 @@ def lesson_content(lesson_id: LessonId,
                    ctx: ServerContext = Depends(get_context)) -> FileResponse:
     """The lesson video, if assigned to someone of the terminal's centre (honours Range)."""
     with ctx.db.session() as session:
-        lesson = session.scalar(
-            select(Lesson).join(LessonAssignment, LessonAssignment.lesson_id == Lesson.id)
-            .join(Person, Person.id == LessonAssignment.person_id)
-            .where(Lesson.id == lesson_id, Person.centre_id == terminal.centre_id).limit(1))
+        lesson = lesson_credit.lesson_in_centre(session, lesson_id, terminal.centre_id)
     if lesson is None:
         raise ApiError(404, "lesson_not_found", f"lesson {lesson_id} not found")
     path = ctx.storage.resolve(lesson.path)

@@ -145,11 +145,17 @@ def test_a_finished_lesson_is_recorded_and_its_receipt_printed(core):
     with core.store.session() as s:
         s.add(CachedLesson(person_id=7, lesson_id=3, title="社区矫正法基础知识", sha256="a" * 64,
                            size=10))
-    outcome = core.complete_lesson(3, watched_seconds=754.0, position_seconds=760.0)
+    # The person was seen for 754 s of a 760 s lesson (the credit rule's own state).
+    from kiosk.lesson_credit import CreditPolicy, CreditRule
+    from kiosk.lesson_host import _Viewing
+
+    rule = CreditRule(CreditPolicy(), credited_s=754.0, furthest_s=760.0, start_s=760.0)
+    core._viewing = _Viewing(7, 3, rule, check=None)
+    outcome = core.complete_lesson(3, 760.0)
     assert outcome.printed
     (receipt,) = printed(core)
     (event,) = outbox.pending(core.store)
-    assert event.kind == "lesson_progress" and event.payload["watched_seconds"] == 754.0
+    assert event.kind == "lesson_credit" and event.payload["credited_seconds"] == 754.0
     record_no = f"XX20261201-{event.key[:6].upper()}"  # quotes the recorded event
     assert "学习回执" in receipt.big_lines and "课程：社区矫正法基础知识" in receipt.lines
     assert "累计学习：12分钟" in receipt.bold_lines

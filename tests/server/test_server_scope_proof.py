@@ -94,6 +94,11 @@ PROBES: dict[tuple[str, str], str] = {
     ("GET", "/console/approvals"): "list",
     ("POST", "/console/approvals/decide"): "post_form",
     ("POST", "/console/lessons"): "shared",
+    # Lesson credit (pages_lesson_credit): time per person, groups, the shared quiz.
+    ("GET", "/console/lesson-credit"): "list",
+    ("POST", "/console/lesson-credit/group"): "post_form",
+    ("POST", "/console/lesson-credit/group/{group_id}/remove"): "post_row",
+    ("POST", "/console/lesson-credit/quiz"): "shared",
     ("POST", "/api/v1/terminals/enrol"): "api_enrol",
     ("GET", "/api/v1/terminal/roster"): "api_list",
     ("POST", "/api/v1/terminal/events"): "api_events",
@@ -139,6 +144,10 @@ FORMS = {
     "/console/centres": {"name": "越权中心"},
     "/console/staff": {"username": "sneaky", "password": PASSWORD, "role": "admin"},
     "/console/lessons": {"title": "越权上传"},
+    "/console/lesson-credit/group": {"lesson_id": "{lesson_id}", "centre_id": "{centre_id}",
+                                     "case_type": ""},
+    "/console/lesson-credit/quiz": {"lesson_id": "{lesson_id}", "quiz": "越权\n*甲\n乙",
+                                    "pass_mark": "1"},
     "/console/terminals/{terminal_id}/commands": {"kind": "lock"},
     "/console/terminals/{terminal_id}/config": {"idle_timeout_s": "20"},
     "/console/fleet/centres/{centre_id}/config": {"idle_timeout_s": "20"},
@@ -221,6 +230,14 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     assert [r["status"] for r in stored] == ["stored"] * 7, stored
     lesson = admin.upload_lesson("河西专题课", write_video(media / "lesson.mp4"))
     admin.assign_lesson(lesson, person_b)
+    credited = terminal_b.post_events(event(
+        "lesson_credit", person_b, lesson_id=lesson, credited_seconds=90.0,
+        furthest_seconds=95.0, position_seconds=95.0)).json()["results"]
+    assert [r["status"] for r in credited] == ["stored"], credited
+    admin.post("/console/lesson-credit/group", {"lesson_id": str(lesson),
+                                               "centre_id": str(centre_b), "case_type": "假释"})
+    [group_b] = [int(r["group-id"]) for r in admin.rows("/console/lesson-credit")
+                 if "group-id" in r]
 
     [checkin_b] = [c["id"] for c in admin.checkins() if c["person_id"] == person_b]
     [failure_b] = [f["id"] for f in admin.verifications() if f["person_id"] == person_b]
@@ -247,7 +264,8 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     ids = {"person_id": person_b, "checkin_id": checkin_b, "failure_id": failure_b,
            "call_id": call_b, "terminal_id": terminal_row_b, "lesson_id": lesson,
            "centre_id": centre_b, "account_id": 1, "command_id": shot_b,
-           "pending_command_id": pending[1]["id"], "report_id": report_b, "index": 0}
+           "pending_command_id": pending[1]["id"], "report_id": report_b, "index": 0,
+           "group_id": group_b}
     markers = [NAME_B, mask_name(NAME_B), id_b, id_b[:6] + "********" + id_b[-4:], CENTRE_B,
                TERMINAL_B, terminal_b.terminal_id, LEAVE_B, DESTINATION_B, APPROVAL_B, NEW_PLACE_B,
                f"/checkins/{checkin_b}/", f"/verifications/{failure_b}/",
@@ -357,6 +375,7 @@ def _state(world: World) -> tuple:
             admin.pending_leaves(),
             [r["key"] for r in admin.rows("/console/approvals")],
             admin.get("/console/lessons").text.count("data-person-id"),
+            admin.get("/console/lesson-credit").text.count("data-group-id"),
             sorted(r["command-id"] for r in admin.rows(f"/console/terminals/{world.ids['terminal_id']}")
                    if "command-id" in r),
             admin.rows(f"/console/persons/{world.ids['person_id']}/plan"))

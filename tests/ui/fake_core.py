@@ -40,6 +40,7 @@ import numpy as np
 
 from kiosk.errors import FlowError
 from tests.ui.fake_identity import FakeWatcher
+from tests.ui.fake_lessons import FakeLessonsMixin
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVINCES = [("北京市", "Beijing"), ("天津市", "Tianjin"), ("河北省", "Hebei"), ("山西省", "Shanxi"),
@@ -69,7 +70,7 @@ class _Leave:
 
 
 @dataclass
-class FakeCore:
+class FakeCore(FakeLessonsMixin):
     settings: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -254,8 +255,8 @@ class FakeCore:
             raise FlowError("leave.error.not_approved")
         return self._print(f"leave-{leave_key}")
 
-    def complete_lesson(self, lesson_id, watched_seconds, position_seconds):
-        self.record_lesson_progress(lesson_id, watched_seconds, position_seconds)
+    def complete_lesson(self, lesson_id, media_s=None):
+        self.finish_lesson_viewing(media_s)
         return self._print(f"lesson-{lesson_id}")
 
     def leave_destinations(self):
@@ -296,7 +297,8 @@ class FakeCore:
             progress(step / 10)
             if lesson_id == "broken" and step == 6:
                 raise FlowError("lesson.error.corrupt")
-        return _write_video(Path(self.settings.get("work_dir", "/tmp")) / f"{lesson_id}.avi")
+        return _write_video(Path(self.settings.get("work_dir", "/tmp")) / f"{lesson_id}.avi",
+                            int(self.settings.get("lesson_seconds", 12)))
 
     def record_lesson_progress(self, lesson_id, watched_seconds, position_seconds):
         self._log("record_lesson_progress", lesson=lesson_id, watched=round(watched_seconds, 1),

@@ -207,8 +207,10 @@ def test_every_screen_with_fake_core(tmp_path, faces):
     assert any(c["call"] == "call_staff" and c["screen"] == "idle" for c in calls)
     submitted = next(c for c in calls if c["call"] == "submit_leave")
     assert submitted["destination"] == "广东省" and submitted["reason"] == "medical"
-    progress = [c for c in calls if c["call"] == "record_lesson_progress"]
-    assert progress and progress[-1]["watched"] >= 600 + 4  # earlier total + this viewing
+    # learning time is credited by the face checks (docs/LESSON_CREDIT.md): earlier total
+    # + this viewing, the identified person being in front of the camera all along
+    progress = [c for c in calls if c["call"] == "finish_lesson_viewing"]
+    assert progress and progress[0]["credited"] >= 600 + 4
     assert len(list(shots.glob("*.png"))) >= 35
 
 
