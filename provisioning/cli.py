@@ -39,7 +39,7 @@ def provision(central_url: str, token: str, settings: KioskSettings, name: str,
     try:
         content_root_install(settings.data_dir, signed, content_root)
     except (CentralError, OSError, ValueError) as exc:
-        print(f"警告：内容更新的信任根未安装，终端不会更新课程内容（{exc}）。请用 --content-root 重新注册。 / "
+        print(f"注意：内容更新的信任根未安装，终端不会更新课程内容（{exc}）。请用 --content-root 重新注册。 / "
               f"Warning: no trusted content root installed; content updates stay off.",
               file=sys.stderr)
     return creds
