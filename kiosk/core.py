@@ -25,6 +25,7 @@ from kiosk.flows import checkin, leave, lessons
 from kiosk.i18n import Translator, translate
 from kiosk.identify import CameraPump, IdentityWatcher
 from kiosk.identity_mixin import IdentityMixin
+from kiosk.questionnaire_mixin import QuestionnaireMixin
 from kiosk.settings import KioskSettings
 from kiosk.staff_mode import StaffModeMixin
 from kiosk.views import PersonView
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 DESTINATION_COUNT = 34
 
 
-class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin):
+class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, QuestionnaireMixin):
     def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
         self.settings = settings.with_simulation()
         self.clock = clock or Clock()

@@ -23,6 +23,7 @@ from http_message_signatures import MappingKeyResolver
 from requests_http_signature import HTTPSignatureAuth, algorithms
 
 from server_api import contract as c
+from server_api import contract_questionnaires as cq
 from server_api import signing
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,18 @@ class CentralClient:
 
     def lessons(self, person_id: int) -> c.LessonList:
         return c.LessonList.model_validate(self._api("GET", f"/terminal/persons/{person_id}/lessons").json())
+
+    def questionnaires(self, person_id: int) -> cq.QuestionnaireAssignmentList:
+        """The person's open questionnaire assignments."""
+        return cq.QuestionnaireAssignmentList.model_validate(
+            self._api("GET", f"/terminal/persons/{person_id}/questionnaires").json())
+
+    def questionnaire_definition(self, questionnaire_id: str, version: int, sha256: str) -> bytes:
+        """A published definition file, verified against the sha256 its assignment named."""
+        data = self._api("GET", f"/terminal/questionnaires/{questionnaire_id}/{version}").content
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise CentralRejected(200, "content_corrupt", "questionnaire failed verification")
+        return data
 
     def download_lesson(self, lesson: c.LessonInfo, dest: Path,
                         progress: Callable[[float], None] | None = None) -> Path:

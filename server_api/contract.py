@@ -52,6 +52,7 @@ class EventKind(str, Enum):
     voice_enrolment = "voice_enrolment"
     staff_call = "staff_call"
     verification_failure = "verification_failure"
+    questionnaire_result = "questionnaire_result"
 
 
 class ErrorBody(BaseModel):
@@ -151,6 +152,10 @@ class RosterResponse(BaseModel):
 #                     face_encoding to that person's templates (audited); it then reaches
 #                     the terminals with the roster. A spoof suspect
 #                     (SPOOF_SUSPECT_REASONS) never becomes a reference.
+#   questionnaire_result: a completed questionnaire (心理测评), see contract_questionnaires
+#                     {"assignment_id": int, "questionnaire_id": str, "version": int,
+#                      "answers": [int, ...]  (the chosen values, one per question)}
+#                     The server scores it with that very version; staff only see it.
 
 # Why an identity check failed (``verification_failure`` reason codes).
 VERIFICATION_REASONS: tuple[str, ...] = (

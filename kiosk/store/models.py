@@ -154,3 +154,4 @@ class FleetCommand(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime)
     result_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+from kiosk.store import questionnaire_models  # noqa: E402,F401  (shares Base)

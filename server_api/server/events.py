@@ -36,6 +36,7 @@ from server_api.server.payloads import (
     LessonProgressPayload, StaffCallPayload, VerificationFailurePayload, VoiceEnrolmentPayload,
     Payload,
 )
+from server_api.server.questionnaires import store_result as _store_questionnaire_result
 from server_api.server.settings import CentralSettings
 from server_api.server.storage import FileTxn
 from server_api.server.terminal_auth import TerminalIdentity
@@ -240,6 +241,7 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
     contract.EventKind.voice_enrolment: _store_voice_enrolment,
     contract.EventKind.staff_call: _store_staff_call,
     contract.EventKind.verification_failure: _store_verification_failure,
+    contract.EventKind.questionnaire_result: _store_questionnaire_result,
 }
 
 

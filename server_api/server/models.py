@@ -406,3 +406,4 @@ class AuditEntry(Base):
 
 # The fleet's tables share this Base (kept in their own module for size).
 from server_api.server import fleet_models  # noqa: E402,F401
+from server_api.server import questionnaire_models  # noqa: E402,F401

@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from server_api.server.auth import LoginRequired
 from server_api.server.console import (
     pages_admin, pages_audit, pages_auth, pages_checkins, pages_enrolment, pages_fleet,
-    pages_home, pages_leaves, pages_lessons, pages_overdue, pages_persons, pages_terminals,
-    pages_verifications,
+    pages_home, pages_leaves, pages_lessons, pages_overdue, pages_persons,
+    pages_questionnaires, pages_terminals, pages_verifications,
 )
 from server_api.server.console.common import EditorHome, role_guard
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(pages_auth.router)
 for _module in (pages_home, pages_admin, pages_persons, pages_terminals, pages_leaves,
                 pages_lessons, pages_verifications, pages_audit, pages_fleet, pages_checkins,
-                pages_overdue, pages_enrolment):
+                pages_overdue, pages_enrolment, pages_questionnaires):
     router.include_router(_module.router, dependencies=[Depends(role_guard)])
 
 
