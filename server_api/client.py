@@ -23,7 +23,6 @@ from http_message_signatures import MappingKeyResolver
 from requests_http_signature import HTTPSignatureAuth, algorithms
 
 from server_api import contract as c
-from server_api import contract_questionnaires as cq
 from server_api import signing
 
 log = logging.getLogger(__name__)
@@ -213,9 +212,9 @@ class CentralClient:
     def lessons(self, person_id: int) -> c.LessonList:
         return c.LessonList.model_validate(self._api("GET", f"/terminal/persons/{person_id}/lessons").json())
 
-    def questionnaires(self, person_id: int) -> cq.QuestionnaireAssignmentList:
+    def questionnaires(self, person_id: int) -> c.QuestionnaireAssignmentList:
         """The person's open questionnaire assignments."""
-        return cq.QuestionnaireAssignmentList.model_validate(
+        return c.QuestionnaireAssignmentList.model_validate(
             self._api("GET", f"/terminal/persons/{person_id}/questionnaires").json())
 
     def questionnaire_definition(self, questionnaire_id: str, version: int, sha256: str) -> bytes:

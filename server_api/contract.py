@@ -152,7 +152,7 @@ class RosterResponse(BaseModel):
 #                     face_encoding to that person's templates (audited); it then reaches
 #                     the terminals with the roster. A spoof suspect
 #                     (SPOOF_SUSPECT_REASONS) never becomes a reference.
-#   questionnaire_result: a completed questionnaire (心理测评), see contract_questionnaires
+#   questionnaire_result: a completed questionnaire (心理测评), see "questionnaires" below
 #                     {"assignment_id": int, "questionnaire_id": str, "version": int,
 #                      "answers": [int, ...]  (the chosen values, one per question)}
 #                     The server scores it with that very version; staff only see it.
@@ -320,6 +320,39 @@ class CommandResult(BaseModel):
 class CommandAck(BaseModel):
     id: int
     status: str  # the command's status as stored: "done" or "failed"
+
+
+# --- questionnaires (心理测评) ---------------------------------------------------------
+# The questionnaire part of the contract.
+#
+# - ``GET /api/v1/terminal/persons/{person_id}/questionnaires``: the person's open
+#   assignments (``QuestionnaireAssignmentList``), each naming a definition by id and
+#   version, with the sha256 of its file.
+# - ``GET /api/v1/terminal/questionnaires/{questionnaire_id}/{version}``: the definition
+#   file, byte for byte as published (JSON, media type
+#   ``application/vnd.correction-kiosk.questionnaire+json``; ETag is its sha256).
+# - The answers travel as a ``questionnaire_result`` event (``contract.EventKind``):
+#   ``{"assignment_id", "questionnaire_id", "version", "answers": [values]}``. Refusals:
+#   ``questionnaire_not_assigned`` (404), ``questionnaire_unknown`` (404),
+#   ``questionnaire_version_mismatch`` (409), ``questionnaire_already_answered`` (409),
+#   ``invalid_event_payload`` (422: an answer missing or not one of the choices).
+# A score never travels to the terminal.
+
+class QuestionnaireTitle(BaseModel):
+    zh_CN: str
+    en: str = ""
+
+
+class QuestionnaireAssignmentInfo(BaseModel):
+    assignment_id: int
+    questionnaire_id: str
+    version: int
+    title: QuestionnaireTitle
+    sha256: str  # of the definition file
+
+
+class QuestionnaireAssignmentList(BaseModel):
+    assignments: list[QuestionnaireAssignmentInfo] = Field(default_factory=list)
 
 
 # --- health (GET /healthz, no auth) -----------------------------------------------------

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from server_api import contract
-from server_api.contract_questionnaires import (
+from server_api.contract import (
     QuestionnaireAssignmentInfo, QuestionnaireAssignmentList, QuestionnaireTitle,
 )
 from server_api.server.context import ServerContext, get_context
@@ -20,6 +20,8 @@ from server_api.server.models import MAX_ID, Person
 from server_api.server.questionnaires import library, open_assignments
 from server_api.server.terminal_auth import TerminalIdentity, authenticated_terminal
 
+# The definition file's media type: JSON in the engine's own shape (content/questionnaires).
+DEFINITION_MEDIA_TYPE = "application/vnd.correction-kiosk.questionnaire+json"
 PersonId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QuestionnaireId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Version = Annotated[int, Path(ge=1, le=999_999)]
@@ -55,7 +57,7 @@ def person_questionnaires(person_id: PersonId,
 @router.get("/terminal/questionnaires/{questionnaire_id}/{version}",
             response_class=Response,
             responses={200: {"description": "The definition file as published",
-                             "content": {"application/json": {}}},
+                             "content": {DEFINITION_MEDIA_TYPE: {}}},
                        **error_responses(401, 404, 422, s404="No such definition "
                                                              "(`questionnaire_unknown`)")})
 def questionnaire_definition(questionnaire_id: QuestionnaireId, version: Version,
@@ -66,5 +68,5 @@ def questionnaire_definition(questionnaire_id: QuestionnaireId, version: Version
     if published is None:
         raise ApiError(404, "questionnaire_unknown",
                        f"no questionnaire {questionnaire_id} v{version}")
-    return Response(published.data, media_type="application/json",
+    return Response(published.data, media_type=DEFINITION_MEDIA_TYPE,
                     headers={"ETag": f'"{published.sha256}"', "Cache-Control": "private"})

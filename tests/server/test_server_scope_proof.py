@@ -44,7 +44,8 @@ LEAVE_B, DESTINATION_B = "leave-scope-b-0001", "乌鲁木齐"
 #   post_row  - a form post on one of B's rows: refused (4xx), nothing of B shown, no change
 #   post_form - a form post naming B's centre, person or leave in its fields: refused
 #   shared    - the shared lesson library (not personal data): allowed, nothing of B shown
-#   api_*     - terminal API, probed as a terminal of centre A
+#   api_*     - terminal API, probed as a terminal of centre A (api_content: published
+#               content any terminal may fetch, which must hold nothing of B)
 PROBES: dict[tuple[str, str], str] = {
     ("GET", "/"): "open",
     ("GET", "/healthz"): "open",
@@ -106,6 +107,12 @@ PROBES: dict[tuple[str, str], str] = {
     ("POST", "/console/fleet/centres/{centre_id}/config"): "post_row",
     ("POST", "/api/v1/terminal/heartbeat"): "api_heartbeat",
     ("POST", "/api/v1/terminal/commands/{command_id}/result"): "api_command",
+    # Questionnaires (心理测评): results are staff-only personal data.
+    ("GET", "/console/questionnaires"): "list",
+    ("GET", "/console/questionnaires/results/{result_id}"): "row",
+    ("POST", "/console/questionnaires/assign"): "post_form",
+    ("GET", "/api/v1/terminal/persons/{person_id}/questionnaires"): "api_row",
+    ("GET", "/api/v1/terminal/questionnaires/{questionnaire_id}/{version}"): "api_content",
 }
 # Form fields of the posts, aimed at centre B's rows (filled in by ``_fields``).
 FORMS = {
@@ -122,6 +129,7 @@ FORMS = {
     "/console/terminals/{terminal_id}/commands": {"kind": "lock"},
     "/console/terminals/{terminal_id}/config": {"idle_timeout_s": "20"},
     "/console/fleet/centres/{centre_id}/config": {"idle_timeout_s": "20"},
+    "/console/questionnaires/assign": {"person_id": "{person_id}", "questionnaire_id": "phq9"},
 }
 # A 1x1 PNG: centre B's terminal answers a screenshot command with it.
 PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
@@ -209,15 +217,30 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     assert command_result(terminal_b, shot_b, status="done", message="屏幕截图",
                           attachment_b64=PNG_1PX, attachment_type="image/png").status_code == 200
     admin.post(f"/console/fleet/centres/{centre_b}/config", {"idle_timeout_s": "120"})
+    # B answered a PHQ-9 (a critical one), and has a GAD-7 waiting.
+    for questionnaire in ("phq9", "gad7"):
+        admin.post("/console/questionnaires/assign", {"person_id": str(person_b),
+                                                      "questionnaire_id": questionnaire})
+    [phq9_b] = [a for a in terminal_b.get(f"/terminal/persons/{person_b}/questionnaires")
+                .json()["assignments"] if a["questionnaire_id"] == "phq9"]
+    answered = terminal_b.post_events(event(
+        "questionnaire_result", person_b, assignment_id=phq9_b["assignment_id"],
+        questionnaire_id="phq9", version=1, answers=[2, 2, 1, 1, 0, 0, 0, 0, 1])).json()
+    assert [r["status"] for r in answered["results"]] == ["stored"], answered
+    [result_b] = [int(r["result-id"]) for r in admin.rows("/console/questionnaires")
+                  if "result-id" in r]
     ids = {"person_id": person_b, "checkin_id": checkin_b, "failure_id": failure_b,
            "call_id": call_b, "terminal_id": terminal_row_b, "lesson_id": lesson,
            "centre_id": centre_b, "account_id": 1, "command_id": shot_b,
-           "pending_command_id": pending[1]["id"]}
+           "pending_command_id": pending[1]["id"], "result_id": result_b,
+           "assignment_id": phq9_b["assignment_id"], "questionnaire_id": "phq9", "version": 1}
     markers = [NAME_B, mask_name(NAME_B), id_b, id_b[:6] + "********" + id_b[-4:], CENTRE_B,
                TERMINAL_B, terminal_b.terminal_id, LEAVE_B, DESTINATION_B,
                f"/checkins/{checkin_b}/", f"/verifications/{failure_b}/",
                f"/staff-calls/{call_b}/", f"/terminals/{terminal_row_b}/",
-               f"person:{person_b}", f'data-person-id="{person_b}"', f'"id": {person_b},']
+               f"person:{person_b}", f'data-person-id="{person_b}"', f'"id": {person_b},',
+               f"/questionnaires/results/{result_b}", f'data-result-id="{result_b}"',
+               f'"assignment_id": {phq9_b["assignment_id"]}']
     app = create_app(database_url, data_dir)  # only to list its routes
     return World(base_url, app, admin, _signed_in(base_url, "staff_a"),
                  _signed_in(base_url, "editor"), terminal_a, ids, markers)
@@ -320,6 +343,7 @@ def _state(world: World) -> tuple:
             sorted((r["id"], r.get("revoked", ""), r.get("disabled", "")) for r in admin.terminals()),
             admin.pending_leaves(),
             admin.get("/console/lessons").text.count("data-person-id"),
+            sorted(r.get("assignment-id", r.get("result-id")) for r in admin.rows("/console/questionnaires")),
             sorted(r["command-id"] for r in admin.rows(f"/console/terminals/{world.ids['terminal_id']}")
                    if "command-id" in r))
 
@@ -351,8 +375,14 @@ def test_a_terminal_of_centre_a_gets_nothing_of_centre_b(world):
         elif kind == "api_events":
             answer = terminal.post_events(
                 event("checkin", world.ids["person_id"], match_score=0.9),
-                event("leave_return", world.ids["person_id"], leave_key=LEAVE_B))
-            assert [r["status"] for r in answer.json()["results"]] == ["rejected"] * 2
+                event("leave_return", world.ids["person_id"], leave_key=LEAVE_B),
+                event("questionnaire_result", world.ids["person_id"],
+                      assignment_id=world.ids["assignment_id"], questionnaire_id="phq9",
+                      version=1, answers=[0] * 9))
+            assert [r["status"] for r in answer.json()["results"]] == ["rejected"] * 3
+        elif kind == "api_content":
+            answer = terminal.get(_url(world, api_path).removeprefix(world.base_url))
+            assert answer.status_code == 200, (path, answer.status_code)
         else:
             answer = terminal.get(_url(world, api_path).removeprefix(world.base_url))
             assert answer.status_code == 404, (path, answer.status_code)
