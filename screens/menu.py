@@ -11,6 +11,7 @@ ENTRIES = (
     ("ui.menu.leave", "leave_dest"),
     ("ui.menu.return", "leave_status"),
     ("ui.menu.lessons", "lessons"),
+    ("ui.menu.questionnaires", "questionnaires"),
 )
 
 
@@ -21,7 +22,8 @@ class MenuScreen(KioskScreen):
     back_to = None
 
     def build_body(self):
-        grid = GridLayout(cols=2, spacing=theme.SPACING * 2,
+        # two columns while the entries fit in two rows, then three (buttons stay >= 120 px)
+        grid = GridLayout(cols=2 if len(ENTRIES) <= 4 else 3, spacing=theme.SPACING * 2,
                           padding=(theme.PAD * 2, theme.PAD // 2, theme.PAD * 2, theme.PAD // 2))
         for key, target in ENTRIES:
             grid.add_widget(KButton(tr_key=key, style="primary", kiosk_id=f"menu.{target}",
