@@ -69,7 +69,7 @@ class QuestionScreen(KioskScreen):
     back_to = "questionnaires"
 
     def build_body(self):
-        self.instructions = KLabel(font_size=theme.FONT_MIN, size_hint_y=None, height=50,
+        self.instructions = KLabel(font_size=theme.FONT_MIN, size_hint_y=None, height=90,
                                    color=theme.TEXT_MUTED, kiosk_id="questionnaire.instructions")
         self.question = KLabel(font_size=QUESTION_FONT, bold=True,
                                kiosk_id="questionnaire.question")
