@@ -15,13 +15,46 @@ from server_api.server.db import Database
 from server_api.server.models import AuditEntry
 
 from tests.server.central_helpers import TerminalClient, enrol, event
-from tests.staff_console import ConsoleError, StaffConsole
+from tests.server.conftest import Server, World
+from tests.server.module_server import DATABASES, module_database
+from tests.staff_console import ConsoleError, StaffConsole, make_id_number, start_server
 
 API = "/api/v1"  # TerminalClient paths are relative to it
 PHQ9_FILE = engine.BUILTIN_DIR / "phq9.v1.json"
 
 
+@pytest.fixture(scope="module", params=DATABASES)
+def central(request, tmp_path_factory):
+    """One server per database for the module; each test makes its own centres."""
+    with module_database(request.param, tmp_path_factory) as database_url:
+        data_dir = tmp_path_factory.mktemp("central")
+        base_url, password, stop = start_server(database_url, data_dir)
+        try:
+            admin = StaffConsole(base_url)
+            admin.login("admin", password)
+            yield Server(base_url, password, data_dir, database_url), admin, [0]
+        finally:
+            stop()
+
+
+@pytest.fixture
+def world(central) -> World:
+    """Two new centres, a person in each, and a terminal of the first (as conftest's)."""
+    server, admin, serial = central
+    serial[0] += 1
+    n = serial[0]
+    centre_a = admin.create_centre(f"城关司法所{n}")
+    centre_b = admin.create_centre(f"河西司法所{n}")
+    person_a = admin.create_person(centre_a, "张三", make_id_number(10 * n + 1), "缓刑")
+    person_b = admin.create_person(centre_b, "李四", make_id_number(10 * n + 2), "假释")
+    answer = enrol(server.base_url, admin.create_token(centre_a)).json()
+    terminal = TerminalClient(server.base_url, answer["terminal_id"], answer["secret"],
+                              answer["centre_id"])
+    return World(server, admin, centre_a, centre_b, person_a, person_b, terminal)
+
+
 def _signed_in(world, username: str, centre_id: int) -> StaffConsole:
+    username = f"{username}_{centre_id}"
     world.admin.create_staff(username, "password-123456", "staff", centre_id)
     console = StaffConsole(world.server.base_url)
     console.login(username, "password-123456")
@@ -93,9 +126,10 @@ def test_assign_answer_and_staff_only_results(world):
         staff_b.get(f"/console/questionnaires/results/{row['result-id']}")
     assert hidden.value.status == 404
     with Database(world.server.database_url).session() as session:
-        actions = [a.action for a in session.scalars(select(AuditEntry))]
-    assert actions.count("questionnaire_assign") == 1
-    assert "questionnaire_results_view" in actions and "questionnaire_result_view" in actions
+        entries = list(session.scalars(select(AuditEntry)))
+    about_a = [e.action for e in entries if e.target == f"person:{world.person_a}"]
+    assert about_a.count("questionnaire_assign") == 1 and "questionnaire_result_view" in about_a
+    assert "questionnaire_results_view" in [e.action for e in entries]
 
 
 BAND_CASES = [  # PHQ-9 answers, the band staff see, critical (item 9 > 0)
@@ -111,7 +145,8 @@ def test_bands_as_staff_see_them(world):
         [item] = _open(world.terminal, world.person_a).json()["assignments"]
         assert _statuses(world.terminal.post_events(
             _result(world.person_a, item["assignment_id"], answers))) == [("stored", "")]
-        row = [r for r in world.admin.rows("/console/questionnaires") if "result-id" in r][0]
+        row = [r for r in world.admin.rows("/console/questionnaires")
+               if "result-id" in r and r["person-id"] == str(world.person_a)][0]
         assert (int(row["total"]), row["band"], row["critical"]) == (sum(answers), band, critical)
 
 
@@ -150,7 +185,8 @@ def test_a_new_version_does_not_change_old_results(world, tmp_path):
         assert _statuses(terminal_b.post_events(
             _result(world.person_b, v2["assignment_id"], five, version=2))) == [("stored", "")]
         rows = {r["person-id"]: r for r in world.admin.rows("/console/questionnaires")
-                if "result-id" in r}
+                if "result-id" in r and r["person-id"] in (str(world.person_a),
+                                                           str(world.person_b))}
         assert (rows[str(world.person_a)]["version"], rows[str(world.person_a)]["band"]) == (
             "1", "mild")
         assert (rows[str(world.person_b)]["version"], rows[str(world.person_b)]["band"]) == (
