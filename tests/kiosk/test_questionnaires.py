@@ -148,3 +148,47 @@ def test_the_session_of_another_person_cannot_continue_a_questionnaire(central, 
     with pytest.raises(FlowError) as refused:
         host.questionnaire_question()
     assert refused.value.message_key == "questionnaire.error.not_started"
+
+
+def test_the_real_core_reads_every_question_aloud_and_calls_staff(central, tmp_path):
+    """``KioskCore`` itself (devices simulated, no camera work): the questions and their
+    choices reach the speaker; the critical answer's staff call and the result reach
+    the centre through the core's own outbox sync."""
+    from kiosk.core import KioskCore
+    from kiosk.settings import KioskSettings
+    from kiosk.views import PersonView
+
+    core = KioskCore(KioskSettings(data_dir=tmp_path / "kiosk", simulate_dir=tmp_path / "sim"))
+    core.store = open_store(tmp_path / "kiosk.db")
+    with core.store.session() as s:
+        s.add(Person(id=central.person, name="王建国", id_number="x", case_type="缓刑"))
+    core.client = central.client
+    core.syncer = Syncer(core.store, central.client, core.clock)
+    core.speaker.open()
+    core.person = PersonView(central.person, "王*国", "缓刑")
+    try:
+        _assign(central, "phq9")
+        [assignment] = [a for a, title in core.questionnaires() if "PHQ-9" in title]
+        core.start_questionnaire(assignment)
+        outcomes = []
+        for value in [0, 0, 1, 0, 0, 0, 0, 0, 3]:
+            core.speak_question()
+            outcomes.append(core.answer_question(value))
+        assert outcomes == [NEXT] * 8 + [HELP]
+        spoken = core.speaker.transcript.read_text("utf-8")
+        from content.questionnaires.engine import Library
+        phq9 = Library().get("phq9", 1).definition
+        for number, question in enumerate(phq9.questions, start=1):
+            assert f"第{number}题：{question.text.zh_CN}" in spoken
+        assert spoken.count("完全不会、好几天、一半以上的天数、几乎每天") == 9
+        assert spoken.startswith("在过去的两周里")  # the stem before question 1
+        assert core.syncer.run_once()
+        calls = [c for c in central.admin.open_staff_calls()
+                 if c["screen"] == "questionnaire_critical"]
+        assert calls
+        [row] = [r for r in central.admin.rows("/console/questionnaires")
+                 if r.get("result-id") and r["questionnaire"] == "phq9" and r["total"] == "4"]
+        assert (row["band"], row["critical"]) == ("minimal", "yes")  # critical whatever the band
+    finally:
+        core.speaker.close()
+        core.store.close()
