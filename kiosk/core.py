@@ -29,6 +29,7 @@ from kiosk.identity_mixin import IdentityMixin
 from kiosk.receipts import CheckinResult, ReceiptsMixin
 from kiosk.report_mixin import WrittenReportMixin
 from kiosk.lesson_host import LessonCreditMixin
+from kiosk.questionnaire_mixin import QuestionnaireMixin
 from kiosk.settings import KioskSettings
 from kiosk.staff_mode import StaffModeMixin
 from kiosk.views import PersonView
@@ -45,7 +46,7 @@ DESTINATION_COUNT = 34
 
 
 class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, ReceiptsMixin,
-                WrittenReportMixin, LessonCreditMixin):
+                WrittenReportMixin, LessonCreditMixin, QuestionnaireMixin):
     def __init__(self, settings: KioskSettings, clock: Clock | None = None) -> None:
         self.settings = settings.with_simulation()
         self.clock = clock or Clock()

@@ -15,6 +15,7 @@ ENTRIES = (
     ("ui.menu.approvals", "approval_type"),
     ("ui.menu.approval_status", "approval_status"),
     ("ui.menu.report", "report_choose"),
+    ("ui.menu.questionnaires", "questionnaires"),
 )
 
 DUE_LINE_H = 50  # one line of the reporting-due text

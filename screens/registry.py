@@ -22,6 +22,9 @@ def all_screens():
     from screens.menu import MenuScreen
     from screens.out_of_service import OutOfServiceScreen
     from screens.player import LessonPlayerScreen
+    from screens.questionnaire import (
+        QuestionnaireDoneScreen, QuestionnaireHelpScreen, QuestionnairesScreen, QuestionScreen,
+    )
     from screens.staff import StaffMenuScreen, StaffPinScreen, StaffRosterScreen
     from screens.verify import VerifyScreen
     from screens.written_report import (
@@ -34,6 +37,8 @@ def all_screens():
         LeaveDestinationScreen(), LeaveStartScreen(), LeaveEndScreen(), LeaveReasonScreen(),
         LeaveConfirmScreen(), LeaveStatusScreen(), LeaveReturnScreen(),
         LessonsScreen(), LessonDownloadScreen(), LessonPlayerScreen(), LessonQuizScreen(),
+        QuestionnairesScreen(), QuestionScreen(), QuestionnaireHelpScreen(),
+        QuestionnaireDoneScreen(),
         StaffPinScreen(), StaffMenuScreen(), StaffRosterScreen(),
         FaceEnrolScreen(), VoiceEnrolScreen(), EnrolDoneScreen(), OutOfServiceScreen(),
         ApprovalTypeScreen(), ApprovalPlaceScreen(), ApprovalCounterpartScreen(),

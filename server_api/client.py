@@ -216,6 +216,18 @@ class CentralClient:
     def lessons(self, person_id: int) -> c.LessonList:
         return c.LessonList.model_validate(self._api("GET", f"/terminal/persons/{person_id}/lessons").json())
 
+    def questionnaires(self, person_id: int) -> c.QuestionnaireAssignmentList:
+        """The person's open questionnaire assignments."""
+        return c.QuestionnaireAssignmentList.model_validate(
+            self._api("GET", f"/terminal/persons/{person_id}/questionnaires").json())
+
+    def questionnaire_definition(self, questionnaire_id: str, version: int, sha256: str) -> bytes:
+        """A published definition file, verified against the sha256 its assignment named."""
+        data = self._api("GET", f"/terminal/questionnaires/{questionnaire_id}/{version}").content
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise CentralRejected(200, "content_corrupt", "questionnaire failed verification")
+        return data
+
     def download_lesson(self, lesson: c.LessonInfo, dest: Path,
                         progress: Callable[[float], None] | None = None) -> Path:
         """Fetch a lesson to ``dest``, resuming a partial ``.part`` file, and verify sha256.

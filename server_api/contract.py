@@ -55,6 +55,7 @@ class EventKind(str, Enum):
     approval_request = "approval_request"
     written_report = "written_report"
     lesson_credit = "lesson_credit"
+    questionnaire_result = "questionnaire_result"
 
 
 class ErrorBody(BaseModel):
@@ -189,6 +190,10 @@ class RosterResponse(BaseModel):
 #                     All its files together at most 8 MiB by default
 #                     (KIOSK_CENTRAL_MAX_REPORT_BYTES); larger is rejected with
 #                     "payload_too_large". The server keeps them AES-GCM encrypted.
+#   questionnaire_result: a completed questionnaire (心理测评), see "questionnaires" below
+#                     {"assignment_id": int, "questionnaire_id": str, "version": int,
+#                      "answers": [int, ...]  (the chosen values, one per question)}
+#                     The server scores it with that very version; staff only see it.
 
 # Why an identity check failed (``verification_failure`` reason codes).
 VERIFICATION_REASONS: tuple[str, ...] = (
@@ -425,6 +430,39 @@ class CommandResult(BaseModel):
 class CommandAck(BaseModel):
     id: int
     status: str  # the command's status as stored: "done" or "failed"
+
+
+# --- questionnaires (心理测评) ---------------------------------------------------------
+# The questionnaire part of the contract.
+#
+# - ``GET /api/v1/terminal/persons/{person_id}/questionnaires``: the person's open
+#   assignments (``QuestionnaireAssignmentList``), each naming a definition by id and
+#   version, with the sha256 of its file.
+# - ``GET /api/v1/terminal/questionnaires/{questionnaire_id}/{version}``: the definition
+#   file, byte for byte as published (JSON, media type
+#   ``application/vnd.correction-kiosk.questionnaire+json``; ETag is its sha256).
+# - The answers travel as a ``questionnaire_result`` event (``contract.EventKind``):
+#   ``{"assignment_id", "questionnaire_id", "version", "answers": [values]}``. Refusals:
+#   ``questionnaire_not_assigned`` (404), ``questionnaire_unknown`` (404),
+#   ``questionnaire_version_mismatch`` (409), ``questionnaire_already_answered`` (409),
+#   ``invalid_event_payload`` (422: an answer missing or not one of the choices).
+# A score never travels to the terminal.
+
+class QuestionnaireTitle(BaseModel):
+    zh_CN: str
+    en: str = ""
+
+
+class QuestionnaireAssignmentInfo(BaseModel):
+    assignment_id: int
+    questionnaire_id: str
+    version: int
+    title: QuestionnaireTitle
+    sha256: str  # of the definition file
+
+
+class QuestionnaireAssignmentList(BaseModel):
+    assignments: list[QuestionnaireAssignmentInfo] = Field(default_factory=list)
 
 
 # --- health (GET /healthz, no auth) -----------------------------------------------------

@@ -164,3 +164,4 @@ class FleetCommand(Base):
 from kiosk.store import approval_models  # noqa: E402,F401
 # The lesson-credit tables share this Base (kept in their own module for size).
 from kiosk.store import lesson_credit_models  # noqa: E402,F401
+from kiosk.store import questionnaire_models  # noqa: E402,F401  (shares Base)

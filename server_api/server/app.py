@@ -22,6 +22,7 @@ from server_api.server.errors import install_error_handlers
 from server_api.server.approvals_api import router as approvals_router
 from server_api.server.fleet_api import router as fleet_router
 from server_api.server.migrate import upgrade_to_head
+from server_api.server.questionnaire_api import router as questionnaire_router
 from server_api.server.settings import CentralSettings
 from server_api.server.storage import Storage
 from server_api.server.terminal_api import router as terminal_router
@@ -67,6 +68,7 @@ def create_app(database_url: str, data_dir: Path, *, settings: CentralSettings |
     app.include_router(fleet_router)
     app.include_router(approvals_router)
     app.include_router(content_router)
+    app.include_router(questionnaire_router)
     console.install(app)
 
     @app.get("/healthz", response_model=contract.Health, tags=["health"],

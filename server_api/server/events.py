@@ -37,6 +37,7 @@ from server_api.server.payloads import (
     LessonCreditPayload, LessonProgressPayload, StaffCallPayload, VerificationFailurePayload, VoiceEnrolmentPayload,
     Payload,
 )
+from server_api.server.questionnaires import store_result as _store_questionnaire_result
 from server_api.server.settings import CentralSettings
 from server_api.server.storage import FileTxn
 from server_api.server.terminal_auth import TerminalIdentity
@@ -254,6 +255,7 @@ HANDLERS: dict[contract.EventKind, Callable[[EventContext, contract.Event, Event
     contract.EventKind.verification_failure: _store_verification_failure,
     contract.EventKind.written_report: _store_written_report,
     contract.EventKind.lesson_credit: _store_lesson_credit,
+    contract.EventKind.questionnaire_result: _store_questionnaire_result,
 }
 # The other approvals keep their handler in their own module.
 from server_api.server.approval_events import HANDLERS as _APPROVAL_HANDLERS  # noqa: E402

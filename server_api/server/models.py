@@ -418,3 +418,4 @@ from server_api.server import plan_models  # noqa: E402,F401
 
 # The lesson-credit tables share this Base too (kept in their own module for size).
 from server_api.server import lesson_credit_models  # noqa: E402,F401
+from server_api.server import questionnaire_models  # noqa: E402,F401

@@ -489,6 +489,8 @@ def sample_arguments(tmp: Path, content: bytes) -> dict[str, tuple]:
         "command_result": (7, contract.CommandResult(status="done", message="ok")),
         "content_metadata": ("timestamp.json", tmp / "timestamp.json"),
         "content_target": ("lessons", f"{lesson.sha256}.lesson-3.mp4", tmp / "target.part"),
+        "questionnaires": (1,),
+        "questionnaire_definition": ("phq9", 1, hashlib.sha256(content).hexdigest()),
     }
 
 
@@ -537,7 +539,8 @@ def test_the_client_sends_documented_requests_and_parses_documented_answers(spec
             assert type(result).__name__ == documented, \
                 f"{name} returns {type(result).__name__}, the document answers {documented}"
         else:
-            assert Path(result).read_bytes() == content, name
+            data = result if isinstance(result, bytes) else Path(result).read_bytes()
+            assert data == content, name  # a file (lesson) or the bytes (questionnaire)
 
 
 # --- errors on the wire -------------------------------------------------------------------

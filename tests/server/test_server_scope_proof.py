@@ -45,7 +45,9 @@ APPROVAL_B, NEW_PLACE_B = "approval-scope-b-01", "西藏自治区"
 #   post_row  - a form post on one of B's rows: refused (4xx), nothing of B shown, no change
 #   post_form - a form post naming B's centre, person or leave in its fields: refused
 #   shared    - the shared lesson library (not personal data): allowed, nothing of B shown
-#   api_*     - terminal API, probed as a terminal of centre A
+#   api_*     - terminal API, probed as a terminal of centre A (api_shared: published
+#               content any terminal may fetch, which must hold nothing of B; api_content:
+#               the signed content routes, where B's configuration target is refused)
 PROBES: dict[tuple[str, str], str] = {
     ("GET", "/"): "open",
     ("GET", "/healthz"): "open",
@@ -129,6 +131,12 @@ PROBES: dict[tuple[str, str], str] = {
     # target is served to that centre's terminals only.
     ("GET", "/api/v1/content/metadata/{name}"): "api_content",
     ("GET", "/api/v1/content/targets/{directory}/{filename}"): "api_content",
+    # Questionnaires (心理测评): results are staff-only personal data.
+    ("GET", "/console/questionnaires"): "list",
+    ("GET", "/console/questionnaires/results/{result_id}"): "row",
+    ("POST", "/console/questionnaires/assign"): "post_form",
+    ("GET", "/api/v1/terminal/persons/{person_id}/questionnaires"): "api_row",
+    ("GET", "/api/v1/terminal/questionnaires/{questionnaire_id}/{version}"): "api_shared",
 }
 # Form fields of the posts, aimed at centre B's rows (filled in by ``_fields``).
 FORMS = {
@@ -154,6 +162,7 @@ FORMS = {
     "/console/persons/{person_id}/plan": {"kind": "weekly", "start": "2026-01-05",
                                           "window_days": "3", "weekday": "2",
                                           "effective": "2026-01-01"},
+    "/console/questionnaires/assign": {"person_id": "{person_id}", "questionnaire_id": "phq9"},
 }
 # A 1x1 PNG: centre B's terminal answers a screenshot command with it.
 PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
@@ -261,17 +270,32 @@ def _build_world(base_url, password, database_url, data_dir, media: Path) -> Wor
     admin.post(f"/console/persons/{person_b}/plan", {
         "kind": "weekly", "start": plan_start, "window_days": "2", "weekday": "0",
         "effective": plan_start})
+    # B answered a PHQ-9 (a critical one), and has a GAD-7 waiting.
+    for questionnaire in ("phq9", "gad7"):
+        admin.post("/console/questionnaires/assign", {"person_id": str(person_b),
+                                                      "questionnaire_id": questionnaire})
+    [phq9_b] = [a for a in terminal_b.get(f"/terminal/persons/{person_b}/questionnaires")
+                .json()["assignments"] if a["questionnaire_id"] == "phq9"]
+    answered = terminal_b.post_events(event(
+        "questionnaire_result", person_b, assignment_id=phq9_b["assignment_id"],
+        questionnaire_id="phq9", version=1, answers=[2, 2, 1, 1, 0, 0, 0, 0, 1])).json()
+    assert [r["status"] for r in answered["results"]] == ["stored"], answered
+    [result_b] = [int(r["result-id"]) for r in admin.rows("/console/questionnaires")
+                  if "result-id" in r]
     ids = {"person_id": person_b, "checkin_id": checkin_b, "failure_id": failure_b,
            "call_id": call_b, "terminal_id": terminal_row_b, "lesson_id": lesson,
            "centre_id": centre_b, "account_id": 1, "command_id": shot_b,
            "pending_command_id": pending[1]["id"], "report_id": report_b, "index": 0,
-           "group_id": group_b}
+           "group_id": group_b, "result_id": result_b,
+           "assignment_id": phq9_b["assignment_id"], "questionnaire_id": "phq9", "version": 1}
     markers = [NAME_B, mask_name(NAME_B), id_b, id_b[:6] + "********" + id_b[-4:], CENTRE_B,
                TERMINAL_B, terminal_b.terminal_id, LEAVE_B, DESTINATION_B, APPROVAL_B, NEW_PLACE_B,
                f"/checkins/{checkin_b}/", f"/verifications/{failure_b}/",
                f"/staff-calls/{call_b}/", f"/terminals/{terminal_row_b}/",
                f"/reports/{report_b}/",
-               f"person:{person_b}", f'data-person-id="{person_b}"', f'"id": {person_b},']
+               f"person:{person_b}", f'data-person-id="{person_b}"', f'"id": {person_b},',
+               f"/questionnaires/results/{result_b}", f'data-result-id="{result_b}"',
+               f'"assignment_id": {phq9_b["assignment_id"]}']
     app = create_app(database_url, data_dir)  # only to list its routes
     return World(base_url, app, admin, _signed_in(base_url, "staff_a"),
                  _signed_in(base_url, "editor"), terminal_a, ids, markers)
@@ -376,6 +400,7 @@ def _state(world: World) -> tuple:
             [r["key"] for r in admin.rows("/console/approvals")],
             admin.get("/console/lessons").text.count("data-person-id"),
             admin.get("/console/lesson-credit").text.count("data-group-id"),
+            sorted(r.get("assignment-id", r.get("result-id")) for r in admin.rows("/console/questionnaires")),
             sorted(r["command-id"] for r in admin.rows(f"/console/terminals/{world.ids['terminal_id']}")
                    if "command-id" in r),
             admin.rows(f"/console/persons/{world.ids['person_id']}/plan"))
@@ -429,8 +454,14 @@ def test_a_terminal_of_centre_a_gets_nothing_of_centre_b(world):
                 event("checkin", world.ids["person_id"], match_score=0.9),
                 event("leave_return", world.ids["person_id"], leave_key=LEAVE_B),
                 event("approval_request", world.ids["person_id"], type="move",
-                      start_date=dt.date.today().isoformat(), reason="越权"))
-            assert [r["status"] for r in answer.json()["results"]] == ["rejected"] * 3
+                      start_date=dt.date.today().isoformat(), reason="越权"),
+                event("questionnaire_result", world.ids["person_id"],
+                      assignment_id=world.ids["assignment_id"], questionnaire_id="phq9",
+                      version=1, answers=[0] * 9))
+            assert [r["status"] for r in answer.json()["results"]] == ["rejected"] * 4
+        elif kind == "api_shared":
+            answer = terminal.get(_url(world, api_path).removeprefix(world.base_url))
+            assert answer.status_code == 200, (path, answer.status_code)
         else:
             answer = terminal.get(_url(world, api_path).removeprefix(world.base_url))
             assert answer.status_code == 404, (path, answer.status_code)

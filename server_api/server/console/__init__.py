@@ -14,8 +14,8 @@ from server_api.server.auth import LoginRequired
 from server_api.server.console import (
     pages_admin, pages_approvals, pages_audit, pages_auth, pages_checkins, pages_enrolment,
     pages_fleet, pages_home, pages_leaves, pages_lesson_credit, pages_lessons, pages_minors,
-    pages_overdue, pages_persons, pages_plans, pages_reporting, pages_reports, pages_terminals,
-    pages_verifications,
+    pages_overdue, pages_persons, pages_plans, pages_questionnaires, pages_reporting,
+    pages_reports, pages_terminals, pages_verifications,
 )
 from server_api.server.console.common import EditorHome, role_guard
 
@@ -26,7 +26,7 @@ router.include_router(pages_auth.router)
 for _module in (pages_home, pages_admin, pages_persons, pages_terminals, pages_leaves,
                 pages_lessons, pages_verifications, pages_audit, pages_fleet, pages_checkins,
                 pages_overdue, pages_enrolment, pages_minors, pages_approvals, pages_reports,
-                pages_plans, pages_reporting, pages_lesson_credit):
+                pages_plans, pages_reporting, pages_lesson_credit, pages_questionnaires):
     router.include_router(_module.router, dependencies=[Depends(role_guard)])
 
 
