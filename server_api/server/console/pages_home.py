@@ -20,6 +20,7 @@ from server_api.server.console.pages_overdue import return_overdue
 from server_api.server.console.pages_verifications import open_count as open_verifications
 from server_api.server.fleet import STATES, terminal_views
 from server_api.server.i18n import translator
+from server_api.server.leave_policy import return_days_overrides
 from server_api.server.models import Checkin, Leave, Person, StaffCall, Terminal
 
 router = APIRouter()
@@ -67,8 +68,7 @@ def _dashboard(request: Request, staff: StaffIdentity) -> dict:
             "open_verifications": open_verifications(session, staff),
             "overdue_returns": _count(
                 session, select(func.count(Leave.id)).join(Person, Person.id == Leave.person_id)
-                .where(return_overdue(local_today(request),
-                                      ctx.settings.leave_return_grace_days)),
+                .where(return_overdue(local_today(request), return_days_overrides(session))),
                 Person.centre_id, staff),
         }
         staff_calls = open_staff_calls(session, staff, DASHBOARD_STAFF_CALLS)
