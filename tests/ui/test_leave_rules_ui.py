@@ -43,5 +43,5 @@ def test_leave_rules_refusals_in_chinese(tmp_path, shared_data):
     assert result["ok"] and result["exit_code"] == 0, describe_failure(result)
     submitted = [c for c in _calls(tmp_path) if c["call"] == "submit_leave"]
     assert len(submitted) == 1  # the refused requests were never filed
-    assert sorted(p.stem for p in shots.glob("*.png")) == [
+    assert sorted(p.stem[3:] for p in shots.glob("*.png")) == [  # "01_" + label
         "leave_refused_apply_ahead", "leave_refused_max_days", "leave_status_rules"]
