@@ -87,4 +87,4 @@ def test_status_line_names_the_approver_and_the_day_to_report_back(store):
     with store.session() as s:
         s.get(LeaveRequest, key).status = "approved"
     (view,) = leave.list_for(store, 7)
-    assert leave.detail_text(view, translate, config) == "回来后请在12月18日前来销假"
+    assert leave.detail_text(view, translate, config) == "回来后最晚12月18日来销假"
