@@ -70,6 +70,11 @@ def leaves_rows(console: StaffConsole) -> dict[str, dict]:
 
 def test_leave_max_days_server_stores_seven_days_refuses_eight(world):
     configure(world, leave_max_days=7)
+    form = world.admin.get(f"/console/fleet/centres/{world.centre}/config").text
+    assert "单次外出最长天数" in form and "司法所（中心）可审批的最长天数" in form
+    with pytest.raises(ConsoleError) as bad:  # a bad value is refused, naming the field
+        configure(world, leave_max_days=0)
+    assert bad.value.status == 400 and "单次外出最长天数" in bad.value.message
     start = dt.date(2027, 1, 4)
     assert leave(world, world.persons[0], start, start + dt.timedelta(days=7)) == (
         "rejected", "leave_rule_max_days")
