@@ -10,7 +10,8 @@ from kiosk import outbox
 from kiosk.clock import Clock, naive_utc
 from kiosk.errors import FlowError
 from kiosk.store import Store
-from kiosk.store.models import LeaveRequest
+from kiosk.i18n import translate
+from kiosk.store.models import LeaveRequest, Outbox
 from server_api.client import CentralClient, CentralError
 from server_api import leave_rules
 from server_api.contract import EventKind, TerminalConfig
@@ -104,7 +105,21 @@ def refresh(store: Store, client: CentralClient | None, clock: Clock, person_id:
                 continue
             row.status = info.status.value
             row.decision_note = info.decision_note or ""
+        _settle_refused(s, person_id, {info.key for info in remote})
     return True
+
+
+def _settle_refused(s, person_id: int, remote_keys: set[str]) -> None:
+    """A request the centre refused under a leave rule (the configuration changed while
+    it waited here) is shown as not approved, with the reason, instead of "to be sent"."""
+    refused = s.scalars(select(Outbox.key).where(
+        Outbox.person_id == person_id, Outbox.kind == EventKind.leave_request.value,
+        Outbox.delivered_at.is_not(None), Outbox.last_error.like("rejected:leave_rule_%")))
+    for key in refused:
+        row = s.get(LeaveRequest, key)
+        if row is not None and row.status == "queued" and key not in remote_keys:
+            row.status = "rejected"
+            row.decision_note = translate("leave_rules.refused_by_centre")
 
 
 def list_for(store: Store, person_id: int) -> list[LeaveView]:

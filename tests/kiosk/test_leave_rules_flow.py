@@ -88,3 +88,28 @@ def test_status_line_names_the_approver_and_the_day_to_report_back(store):
         s.get(LeaveRequest, key).status = "approved"
     (view,) = leave.list_for(store, 7)
     assert leave.detail_text(view, translate, config) == "回来后最晚12月18日来销假"
+
+
+def test_a_request_the_centre_refused_under_a_rule_is_shown_not_approved(store):
+    """The configuration changed while the request waited offline: the server rejected it
+    (leave_rule_max_days); the status screen says so instead of "to be sent"."""
+    from kiosk import outbox
+    from server_api.contract import LeaveList
+
+    class Centre:
+        def leaves(self, person_id):
+            return LeaveList(leaves=[])
+
+    clock = FixedClock()
+    key = leave.submit(store, clock, 7, "上海市", dt.date(2026, 12, 10), dt.date(2026, 12, 20),
+                       "leave.reason.work", TerminalConfig())
+    other = leave.submit(store, clock, 7, "上海市", dt.date(2027, 1, 10), dt.date(2027, 1, 11),
+                         "leave.reason.work", TerminalConfig())
+    assert leave.refresh(store, Centre(), clock, 7)
+    assert [v.status for v in leave.list_for(store, 7)] == ["queued", "queued"]
+    outbox.mark_failed(store, [key], "rejected:leave_rule_max_days")
+    outbox.mark_delivered(store, [key], clock.now())
+    assert leave.refresh(store, Centre(), clock, 7)
+    views = {v.key: v for v in leave.list_for(store, 7)}
+    assert views[key].status == "rejected" and "不符合外出规定" in views[key].decision_note
+    assert views[other].status == "queued"
