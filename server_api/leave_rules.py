@@ -54,18 +54,28 @@ class Broken:
         return f"leave_rules.broken.{self.rule}"
 
 
+def shift(day: dt.date, days: int) -> dt.date:
+    """``day`` plus ``days``, held within the calendar (a date near its ends never raises)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later (the month's last day when it has fewer days)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def apply_ahead(req: LeavePeriod, today: dt.date, config: TerminalConfig) -> Broken | None:
     """Apply ``leave_apply_days_ahead`` days before the first day (never for a past day)."""
-    earliest = today + dt.timedelta(days=config.leave_apply_days_ahead)
-    if req.start >= earliest:
+    if (req.start - today).days >= config.leave_apply_days_ahead:
         return None
+    earliest = shift(today, config.leave_apply_days_ahead)
     return Broken("apply_ahead", "leave_apply_days_ahead",
                   {"limit": config.leave_apply_days_ahead, "earliest": earliest.isoformat(),
                    "month": earliest.month, "day": earliest.day})
@@ -82,9 +92,10 @@ def frequent_period(req: LeavePeriod, config: TerminalConfig) -> Broken | None:
     """A frequent-travel (经常性跨市县) approval lasts at most ``leave_frequent_max_months``."""
     if not req.frequent:
         return None
-    last = add_months(req.start, config.leave_frequent_max_months) - dt.timedelta(days=1)
-    if req.end <= last:
+    after = add_months(req.start, config.leave_frequent_max_months)  # the first day beyond
+    if req.end < after or after == dt.date.max:
         return None
+    last = shift(after, -1)
     return Broken("frequent_period", "leave_frequent_max_months",
                   {"limit": config.leave_frequent_max_months, "last": last.isoformat()})
 
@@ -151,7 +162,7 @@ def approval_level(req: LeavePeriod, config: TerminalConfig) -> str:
 
 def return_due(end: dt.date, config: TerminalConfig) -> dt.date:
     """The last day to report back (销假): ``leave_return_days`` after the last day."""
-    return end + dt.timedelta(days=config.leave_return_days)
+    return shift(end, config.leave_return_days)
 
 
 def return_late(end: dt.date, returned_on: dt.date, config: TerminalConfig) -> bool:

@@ -111,3 +111,15 @@ def test_check_names_the_first_rule_broken(start, end, expected):
     assert (broken.rule if broken else None) == expected
     both = rules.broken_rules(LeavePeriod(day(1), day(40)), TODAY, [], DEFAULTS)
     assert [b.rule for b in both] == ["apply_ahead", "max_days"]
+
+
+def test_dates_at_the_calendar_ends_give_an_answer_not_an_error():
+    """A terminal may send any date the contract allows: the rules never raise."""
+    end_of_time = dt.date(9999, 12, 31)
+    broken = rules.check(LeavePeriod(end_of_time, end_of_time), end_of_time, [], DEFAULTS)
+    assert broken.rule == "apply_ahead"
+    frequent = LeavePeriod(dt.date(9999, 10, 1), end_of_time, frequent=True)
+    assert rules.frequent_period(frequent, DEFAULTS) is None
+    assert rules.return_due(end_of_time, DEFAULTS) == end_of_time
+    start = dt.date(1, 1, 1)
+    assert rules.check(LeavePeriod(start, start), dt.date(1, 1, 1), [], DEFAULTS).rule == "apply_ahead"
