@@ -24,8 +24,8 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from server_api import contract
-from server_api.server.biometrics import VoiceEnrolment, is_removed, replace_voice, wav_seconds
 from server_api.leave_rules import LeavePeriod
+from server_api.server.biometrics import VoiceEnrolment, is_removed, replace_voice, wav_seconds
 from server_api.server.clock import as_utc
 from server_api.server.errors import ApiError
 from server_api.server.leave_policy import check_request

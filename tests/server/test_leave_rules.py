@@ -122,4 +122,5 @@ def test_dates_at_the_calendar_ends_give_an_answer_not_an_error():
     assert rules.frequent_period(frequent, DEFAULTS) is None
     assert rules.return_due(end_of_time, DEFAULTS) == end_of_time
     start = dt.date(1, 1, 1)
-    assert rules.check(LeavePeriod(start, start), dt.date(1, 1, 1), [], DEFAULTS).rule == "apply_ahead"
+    first = rules.check(LeavePeriod(start, start), start, [], DEFAULTS)
+    assert first.rule == "apply_ahead"

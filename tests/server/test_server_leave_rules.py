@@ -39,7 +39,8 @@ def world(request, tmp_path_factory):
             w.staff.login("staff_a", "staff-a-password-1")
             w.terminal = provisioned_terminal(base_url, w.admin.create_token(w.centre))
             # The server's clock stands still at NOW: signatures are made on its time.
-            w.terminal.auth.clock_offset_s = (NOW - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            offset = NOW - dt.datetime.now(dt.timezone.utc)
+            w.terminal.auth.clock_offset_s = offset.total_seconds()
             yield w
         finally:
             stop()
@@ -96,8 +97,9 @@ def test_leave_max_per_month_cap_reached_then_a_rejection_frees_a_place(world):
     configure(world, leave_max_per_month=2)
     person = world.persons[1]
     keys = [f"month-cap-{n:04d}" for n in range(3)]
-    assert leave(world, person, dt.date(2027, 3, 1), dt.date(2027, 3, 2), key=keys[0])[0] == "stored"
-    assert leave(world, person, dt.date(2027, 3, 10), dt.date(2027, 3, 11), key=keys[1])[0] == "stored"
+    for key, first in zip(keys, (1, 10)):
+        assert leave(world, person, dt.date(2027, 3, first), dt.date(2027, 3, first + 1),
+                     key=key)[0] == "stored"
     assert leave(world, person, dt.date(2027, 3, 20), dt.date(2027, 3, 21), key=keys[2]) == (
         "rejected", "leave_rule_month_count")
     assert leave(world, person, dt.date(2027, 4, 1), dt.date(2027, 4, 2))[0] == "stored"
@@ -109,11 +111,13 @@ def test_leave_max_per_month_cap_reached_then_a_rejection_frees_a_place(world):
 def test_leave_centre_max_days_routes_eight_days_to_the_county_level(world):
     configure(world)
     person = world.persons[2]
-    assert leave(world, person, dt.date(2027, 5, 3), dt.date(2027, 5, 9), key="route-centre-7")[0] == "stored"
-    assert leave(world, person, dt.date(2027, 6, 1), dt.date(2027, 6, 8), key="route-county-8")[0] == "stored"
+    seven = leave(world, person, dt.date(2027, 5, 3), dt.date(2027, 5, 9), key="route-centre-7")
+    eight = leave(world, person, dt.date(2027, 6, 1), dt.date(2027, 6, 8), key="route-county-8")
+    assert seven[0] == eight[0] == "stored"
     rows = leaves_rows(world.staff)
-    assert (rows["route-centre-7"]["level"], rows["route-centre-7"]["may-decide"]) == ("centre", "yes")
-    assert (rows["route-county-8"]["level"], rows["route-county-8"]["may-decide"]) == ("county", "no")
+    centre, county = rows["route-centre-7"], rows["route-county-8"]
+    assert (centre["level"], centre["may-decide"]) == ("centre", "yes")
+    assert (county["level"], county["may-decide"]) == ("county", "no")
     page = world.staff.get("/console/leaves").text
     assert "需县级审批" in page and "需县级社区矫正机构（管理员账号）审批" in page
     with pytest.raises(ConsoleError) as refused:
