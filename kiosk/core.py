@@ -37,6 +37,7 @@ from kiosk.store import Store, open_store
 from kiosk.sync import Syncer
 from provisioning.credentials import load as load_credentials
 from server_api.client import CentralClient
+from server_api.contract import TerminalConfig
 
 log = logging.getLogger(__name__)
 
@@ -225,14 +226,15 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, Recei
                 destination = translate(f"place.{i}")
                 break
         key = leave.submit(self._store(), self.clock, person.id, destination, start_date,
-                           end_date, reason_key)
+                           end_date, reason_key, self.terminal_config)
         self._poke()
         return key
 
     def leave_requests(self) -> list["LeaveItem"]:
         person = self._require_person()
         leave.refresh(self._store(), self.client, self.clock, person.id)
-        return [LeaveItem(v, self.tr) for v in leave.list_for(self._store(), person.id)]
+        config = self.terminal_config or TerminalConfig()
+        return [LeaveItem(v, self.tr, config) for v in leave.list_for(self._store(), person.id)]
 
     def report_return(self, leave_key: str) -> None:
         person = self._require_person()
@@ -268,7 +270,8 @@ class KioskCore(IdentityMixin, StaffModeMixin, FleetMixin, ApprovalsMixin, Recei
 class LeaveItem:
     """A leave as the screens show it: status translated, dates as dates."""
 
-    def __init__(self, view: leave.LeaveView, tr: Translator) -> None:
+    def __init__(self, view: leave.LeaveView, tr: Translator,
+                 config: TerminalConfig | None = None) -> None:
         self.key = view.key
         self.destination = view.destination
         self.start_date = view.start_date
@@ -278,3 +281,5 @@ class LeaveItem:
         self.status_text = tr(f"leave.status.{view.status}")
         self.decision_note = view.decision_note
         self.can_return = view.can_return
+        # Who decides a request still open, or the day to report back by (leave rules).
+        self.detail_text = leave.detail_text(view, tr, config or TerminalConfig())

@@ -100,6 +100,10 @@ class LeaveStatusScreen(KioskScreen):
                                 size_hint_y=0.6,
                                 color=STATUS_COLOURS.get(leave.status, theme.TEXT),
                                 kiosk_id=f"leave_status.{index}.status"))
+        if getattr(leave, "detail_text", ""):
+            texts.add_widget(KLabel(text=leave.detail_text, halign="left",
+                                    font_size=theme.FONT_MIN,
+                                    kiosk_id=f"leave_status.{index}.detail"))
         card.add_widget(texts)
         if leave.can_return:
             card.add_widget(KButton(tr_key="ui.leave_status.print", style="primary",

@@ -130,8 +130,13 @@ class RosterResponse(BaseModel):
 # Payloads per kind:
 #   checkin:          {"match_score": float, "snapshot_jpeg_b64": str | None}
 #   leave_request:    {"destination": str, "start_date": "YYYY-MM-DD",
-#                      "end_date": "YYYY-MM-DD", "reason": str}
+#                      "end_date": "YYYY-MM-DD", "reason": str,
+#                      "frequent": bool  (optional, default false: a standing approval
+#                                        for frequent cross-city travel, 经常性跨市县)}
 #                      (the leave is identified by the event's idempotency_key)
+#                      A request breaking a leave rule of the terminal's configuration
+#                      (server_api.leave_rules) is rejected with the code
+#                      "leave_rule_<rule>", e.g. "leave_rule_max_days".
 #   leave_return:     {"leave_key": <idempotency_key of the leave_request>}
 #   lesson_progress:  {"lesson_id": int, "watched_seconds": float, "position_seconds": float}
 #                      (watched_seconds is the total so far: the server keeps the maximum)
@@ -410,6 +415,24 @@ class TerminalConfig(BaseModel):
     # "" means 24 hours. Outside them the terminal shows 暂停服务.
     opening_hours: str = Field(default="", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
     heartbeat_interval_s: int = Field(default=30, ge=5, le=600)
+    # Leave (外出) rules, Art 27 and the provincial implementing rules (DOMAIN.md); the
+    # defaults are documented in docs/LEAVE_RULES.md and checked by server_api.leave_rules.
+    # Apply at least this many days before the first day (0: the same day is fine).
+    leave_apply_days_ahead: int = Field(default=3, ge=0, le=60)
+    # Longest trip of one approval, in days (first and last day counted).
+    leave_max_days: int = Field(default=30, ge=1, le=366)
+    # Trips up to this many days are approved by the 司法所/centre; longer ones by the
+    # county-level institution (社区矫正机构).
+    leave_centre_max_days: int = Field(default=7, ge=1, le=366)
+    # Leave requests starting in one calendar month (0: no cap).
+    leave_max_per_month: int = Field(default=0, ge=0, le=31)
+    # Days of leave starting in one calendar year (0: no cap).
+    leave_max_days_per_year: int = Field(default=60, ge=0, le=366)
+    # Days after the last day of leave within which the person reports back (销假); later,
+    # the leave is on the staff's overdue-return list.
+    leave_return_days: int = Field(default=1, ge=0, le=30)
+    # Longest standing approval for frequent cross-city travel (经常性跨市县), in months.
+    leave_frequent_max_months: int = Field(default=6, ge=1, le=12)
 
 
 class HeartbeatResponse(BaseModel):

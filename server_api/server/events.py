@@ -24,10 +24,12 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from server_api import contract
+from server_api.leave_rules import LeavePeriod
 from server_api.server.biometrics import VoiceEnrolment, is_removed, replace_voice, wav_seconds
 from server_api.server.clock import as_utc
 from server_api.server import lesson_credit
 from server_api.server.errors import ApiError
+from server_api.server.leave_policy import check_request
 from server_api.server.models import (
     MAX_ID, REVIEW_OPEN, TEMPLATE_ENROLMENT, Checkin, Event, FaceTemplate, Leave,
     LessonProgress, Person, StaffCall, VerificationFailure,
@@ -132,12 +134,16 @@ def _store_leave_request(ctx: EventContext, event: contract.Event, row: Event) -
     if ctx.session.scalar(select(Leave.id).where(Leave.key == event.idempotency_key)):
         raise ApiError(409, "leave_key_conflict",
                        f"event {event.idempotency_key}: a leave with this key already exists")
+    period = LeavePeriod(payload.start_date, payload.end_date, payload.frequent)
+    level = check_request(ctx.session, ctx.terminal.centre_id, ctx.terminal.id,
+                          event.person_id, period, row.occurred_at,
+                          ctx.settings.display_timezone)
     ctx.session.add(Leave(
         key=event.idempotency_key, person_id=event.person_id, terminal_id=ctx.terminal.id,
         destination=payload.destination.strip(), start_date=payload.start_date,
         end_date=payload.end_date, reason=payload.reason.strip(),
         status=contract.LeaveStatus.pending.value, requested_at=row.occurred_at,
-        decision_note=""))
+        decision_note="", approval_level=level, frequent=payload.frequent))
 
 
 def _store_leave_return(ctx: EventContext, event: contract.Event, row: Event) -> None:

@@ -352,6 +352,11 @@ class Leave(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     decision_note: Mapped[str] = mapped_column(Text, default="")
     returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Who approves (server_api.leave_rules.APPROVAL_LEVELS), fixed when the request came.
+    approval_level: Mapped[str] = mapped_column(String(10), default="centre",
+                                                server_default="centre")
+    # A standing approval for frequent cross-city travel (经常性跨市县).
+    frequent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     person: Mapped[Person] = relationship()
 
 

@@ -50,6 +50,7 @@ class LeaveRequestPayload(Payload):
     start_date: dt.date
     end_date: dt.date
     reason: str = Field(min_length=1, max_length=2000)
+    frequent: bool = False  # a standing frequent-travel approval (经常性跨市县)
 
     @model_validator(mode="after")
     def _dates_in_order(self):

@@ -52,9 +52,8 @@ class CentralSettings(BaseSettings):
     signature_max_skew_s: int = Field(default=300, ge=1, le=86400)
     # Staff see times in the centre's local time; storage is always UTC.
     display_timezone: str = "Asia/Shanghai"
-    # Days after a leave's end date within which the person reports back (销假); later,
-    # the leave is on the console's overdue list (a provincial default, configurable).
-    leave_return_grace_days: int = Field(default=1, ge=0, le=30)
+    # (The days to report back from leave, 销假, are the centre's terminal configuration
+    # key ``leave_return_days``: see docs/LEAVE_RULES.md.)
     max_lesson_bytes: int = Field(default=2 * 1024**3, gt=0)
     max_snapshot_bytes: int = Field(default=2 * 1024**2, gt=0)
     # All the WAV recordings of one voice enrolment together.

@@ -101,6 +101,8 @@ def post_events(batch: contract.EventBatch,
     rolled back alone and the rest of the batch is kept, so one bad event never blocks a
     terminal's outbox. Should a concurrent request store one of the keys first, the
     whole batch is rolled back and run again (the key then answers "duplicate").
+    A leave request that breaks a leave rule of the terminal's configuration is
+    rejected with ``leave_rule_<rule>``, e.g. ``leave_rule_max_days`` (docs/LEAVE_RULES.md).
     """
     for attempt in range(BATCH_ATTEMPTS):
         files = FileTxn(ctx.storage)

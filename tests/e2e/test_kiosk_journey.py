@@ -64,8 +64,13 @@ def test_visit_identify_checkin_leave_return_lesson(centre, sim, kiosk_settings,
             core.submit_leave("上海市", today + dt.timedelta(days=3), today + dt.timedelta(days=1),
                               "leave.reason.family")
         assert err.value.message_key == "leave.error.end_before_start"
-        key = core.submit_leave("上海市", today + dt.timedelta(days=1),
-                                today + dt.timedelta(days=3), "leave.reason.family")
+        # leave_apply_days_ahead (Art 27): 3 days by default, refused before it is filed
+        with pytest.raises(FlowError) as err:
+            core.submit_leave("上海市", today + dt.timedelta(days=2),
+                              today + dt.timedelta(days=4), "leave.reason.family")
+        assert err.value.message_key == "leave_rules.broken.apply_ahead"
+        key = core.submit_leave("上海市", today + dt.timedelta(days=3),
+                                today + dt.timedelta(days=5), "leave.reason.family")
         wait_for(lambda: key in centre.console.pending_leaves(), 20, "the leave on the console")
         assert [l.status for l in core.leave_requests()] == ["pending"]
         centre.console.decide_leave(key, approve=True, note="同意，按时销假")

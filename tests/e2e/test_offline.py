@@ -42,8 +42,8 @@ def test_outage_then_recovery_delivers_exactly_once_in_order(centre, sim, kiosk_
         centre.central.stop()  # the outage
         first = core.check_in()
         today = core.clock.today()
-        leave_key = core.submit_leave("广东省", today + dt.timedelta(days=2),
-                                      today + dt.timedelta(days=4), "leave.reason.medical")
+        leave_key = core.submit_leave("广东省", today + dt.timedelta(days=3),
+                                      today + dt.timedelta(days=5), "leave.reason.medical")
         second = core.check_in()
         assert [l.status for l in core.leave_requests()] == ["queued"]  # shown from the store
         wait_for(lambda: core.sync_status().online is False, 10, "the kiosk to notice")

@@ -66,11 +66,14 @@ def test_outbox_keeps_order(store, clock):
 
 
 @pytest.mark.parametrize("dest,start,end,reason,key", [
-    ("", 1, 2, "leave.reason.family", "leave.error.destination_required"),
-    ("北京市", 1, 2, "nonsense", "leave.error.reason_required"),
+    ("", 3, 4, "leave.reason.family", "leave.error.destination_required"),
+    ("北京市", 3, 4, "nonsense", "leave.error.reason_required"),
     ("北京市", -1, 2, "leave.reason.family", "leave.error.start_in_past"),
-    ("北京市", 3, 2, "leave.reason.family", "leave.error.end_before_start"),
-    ("北京市", 1, 31, "leave.reason.family", "leave.error.too_long"),
+    ("北京市", 4, 3, "leave.reason.family", "leave.error.end_before_start"),
+    # leave_max_days (Art 27), 30 days by default
+    ("北京市", 3, 33, "leave.reason.family", "leave_rules.broken.max_days"),
+    # leave_apply_days_ahead (Art 27), 3 days by default
+    ("北京市", 2, 3, "leave.reason.family", "leave_rules.broken.apply_ahead"),
 ])
 def test_bad_leave_is_refused_and_nothing_written(store, clock, dest, start, end, reason, key):
     today = clock.today()
@@ -85,15 +88,16 @@ def test_bad_leave_is_refused_and_nothing_written(store, clock, dest, start, end
 
 def test_leave_of_thirty_days_is_accepted(store, clock):
     today = clock.today()
-    key = leave.submit(store, clock, 7, "上海市", today, today + dt.timedelta(days=29),
-                       "leave.reason.medical")
+    key = leave.submit(store, clock, 7, "上海市", today + dt.timedelta(days=3),
+                       today + dt.timedelta(days=32), "leave.reason.medical")
     views = leave.list_for(store, 7)
     assert [v.key for v in views] == [key] and views[0].status == "queued"
 
 
 def test_return_only_for_approved_leave(store, clock):
     today = clock.today()
-    key = leave.submit(store, clock, 7, "上海市", today, today, "leave.reason.work")
+    day = today + dt.timedelta(days=3)
+    key = leave.submit(store, clock, 7, "上海市", day, day, "leave.reason.work")
     with pytest.raises(FlowError) as err:
         leave.report_return(store, clock, 7, key)
     assert err.value.message_key == "leave.error.not_approved"

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from server_api import signing
 from server_api.client import TerminalSignatureAuth
+from server_api.contract import TerminalConfig
 
 API = "/api/v1"
 
@@ -119,7 +120,22 @@ def provisioned_terminal(base_url: str, token: str, name: str = "自助终端1")
 def event(kind: str, person_id: int, key: str | None = None, **payload) -> dict:
     """A contract Event as JSON, with a fresh idempotency key unless one is given."""
     return {"idempotency_key": key or uuid.uuid4().hex, "kind": kind, "person_id": person_id,
-            "occurred_at": dt.datetime.now(dt.timezone.utc).isoformat(), "payload": payload}
+            "occurred_at": filed_at(kind, payload).isoformat(), "payload": payload}
+
+
+def filed_at(kind: str, payload: dict) -> dt.datetime:
+    """When the event happened: now; a leave request with a readable first day was filed
+    in time, as the leave rules ask (``leave_apply_days_ahead`` days before it, at noon
+    in China; docs/LEAVE_RULES.md), so tests of other things are not refused by them."""
+    now = dt.datetime.now(dt.timezone.utc)
+    if kind != "leave_request":
+        return now
+    try:
+        start = dt.date.fromisoformat(str(payload.get("start_date")))
+        day = start - dt.timedelta(days=TerminalConfig().leave_apply_days_ahead)
+    except (ValueError, OverflowError):
+        return now
+    return dt.datetime.combine(day, dt.time(4), dt.timezone.utc)  # 12:00 in China
 
 
 def jpeg_bytes(width: int = 64, height: int = 48) -> bytes:

@@ -24,6 +24,7 @@ check, no database. Behaviour is configured by the settings dict of the scenario
   languages    languages offered (default both)
   printer_out_file   while this file exists the receipt printer is out of paper: receipts
                are not printed (check-in still succeeds), as with the real core
+  leave_rules  TerminalConfig leave keys, e.g. {"leave_max_days": 7} (default: defaults)
   capture_to   when set, the screen capture the app registers is called once from a
                thread (as the fleet's screenshot command does) and its PNG written here
 """
@@ -39,6 +40,9 @@ import cv2
 import numpy as np
 
 from kiosk.errors import FlowError
+from kiosk.flows.leave import detail_text as leave_detail
+from server_api import leave_rules
+from server_api.contract import TerminalConfig
 from tests.ui.fake_identity import FakeWatcher
 from tests.ui.fake_lessons import FakeLessonsMixin
 
@@ -268,15 +272,24 @@ class FakeCore(FakeLessonsMixin):
     def submit_leave(self, destination, start_date, end_date, reason_key):
         if end_date < start_date:
             raise FlowError("leave.error.end_before_start")
+        # The real core's leave rules, with the scenario's "leave_rules" configuration keys.
+        broken = leave_rules.check(leave_rules.LeavePeriod(start_date, end_date), date.today(),
+                                   [], self._leave_config())
+        if broken is not None:
+            raise FlowError(broken.message_key, **broken.params)
         self._leaves.insert(0, _Leave(f"L{len(self._leaves) + 1}", destination, start_date, end_date, "queued"))
         self._log("submit_leave", destination=destination, start=start_date, end=end_date, reason=reason_key)
         return self._leaves[0].key
+
+    def _leave_config(self):
+        return TerminalConfig(**self.settings.get("leave_rules", {}))
 
     def leave_requests(self):
         lang = 0 if self.language == "zh_CN" else 1
         return [SimpleNamespace(key=l.key, destination=l.destination, start_date=l.start_date,
                                 end_date=l.end_date, status=l.status, status_text=STATUS[l.status][lang],
-                                can_return=l.status == "approved", decision_note=l.decision_note)
+                                can_return=l.status == "approved", decision_note=l.decision_note,
+                                detail_text=leave_detail(l, self.tr, self._leave_config()))
                 for l in self._leaves]
 
     def report_return(self, leave_key):

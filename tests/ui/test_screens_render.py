@@ -66,7 +66,8 @@ def fake_walkthrough(cam: Path, faces: Path) -> list:
         {"tap": "menu.leave_dest"}, {"wait_screen": "leave_dest"}, _shot("leave_destination"),
         {"tap": "leave_dest.next"}, {"wait_text": "广东省"}, _shot("leave_destination_page2"),
         {"tap": "广东省"}, {"wait_screen": "leave_start"}, _shot("leave_start"),
-        {"tap": "leave_start.later"}, {"tap": "leave_start.later"}, {"wait_text": "2天以后"},
+        {"tap": "leave_start.later"}, {"tap": "leave_start.later"}, {"tap": "leave_start.later"},
+        {"wait_text": "3天以后"},  # leave_apply_days_ahead: 3 by default
         {"tap": "leave_start.ok"}, {"wait_screen": "leave_end"},
         {"tap": "leave_end.later"}, {"tap": "leave_end.later"}, {"tap": "leave_end.later"},
         _shot("leave_end"), {"tap": "leave_end.ok"}, {"wait_screen": "leave_reason"},
@@ -139,7 +140,7 @@ def english_tour(cam: Path, faces: Path) -> list:
         {"clear_dir": str(cam)}, {"tap": "menu.checkin"}, {"tap": "checkin.confirm"},
         {"wait_text": "Check-in done"}, _shot("checkin_done"), {"tap": "nav.home"},
         {"tap": "menu.leave_dest"}, {"tap": "leave_dest.4"}, {"wait_screen": "leave_start"},
-        {"tap": "leave_start.later"}, _shot("leave_start"), {"tap": "leave_start.ok"},
+        *[{"tap": "leave_start.later"}] * 3, _shot("leave_start"), {"tap": "leave_start.ok"},
         {"tap": "leave_end.ok"}, {"wait_screen": "leave_reason"}, _shot("leave_reason"),
         {"tap": "leave_reason.5"}, {"wait_screen": "leave_confirm"}, _shot("leave_confirm"),
         {"tap": "leave_confirm.submit"}, {"wait_text": "Request sent"}, _shot("leave_submitted"),

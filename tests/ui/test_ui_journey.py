@@ -80,7 +80,8 @@ def first_visit(sim, pin):
         {"tap": "menu.checkin"}, {"tap": "checkin.confirm"}, {"wait_text": "报到成功", "timeout": 20},
         shot("checkin_done"), {"tap": "nav.home"},
         {"tap": "menu.leave_dest"}, {"tap": "上海市"}, {"wait_screen": "leave_start"},
-        {"tap": "leave_start.later"}, {"wait_text": "明天"}, {"tap": "leave_start.ok"},
+        *[{"tap": "leave_start.later"}] * 3, {"wait_text": "3天以后"},  # 3 days ahead
+        {"tap": "leave_start.ok"},
         {"tap": "leave_end.later"}, {"tap": "leave_end.later"}, {"tap": "leave_end.ok"},
         {"wait_screen": "leave_reason"}, shot("leave_reason"), {"tap": "探亲"},
         {"wait_text": "共 3 天"}, shot("leave_confirm"), {"tap": "leave_confirm.submit"},

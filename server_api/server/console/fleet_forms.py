@@ -5,12 +5,13 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from server_api import contract
-from server_api.server.fleet import CONFIG_KEYS
+from server_api.server.fleet import CONFIG_KEYS, DEFAULTS
 from server_api.server.validation import FormError
 
 # The choices of the languages field (the first is the idle screen's).
 LANGUAGE_CHOICES = ("zh_CN,en", "en,zh_CN", "zh_CN", "en")
-INT_KEYS = ("idle_timeout_s", "identity_max_attempts", "heartbeat_interval_s")
+# Whole-number keys (every key whose default is an int, e.g. the leave rules' numbers).
+INT_KEYS = tuple(k for k in CONFIG_KEYS if type(getattr(DEFAULTS, k)) is int)
 
 
 def form_values(values: dict) -> dict[str, str]:

@@ -21,6 +21,7 @@ from server_api.server.console.pages_reporting import still_missing_count
 from server_api.server.console.pages_verifications import open_count as open_verifications
 from server_api.server.fleet import STATES, terminal_views
 from server_api.server.i18n import translator
+from server_api.server.leave_policy import return_days_overrides
 from server_api.server.models import Checkin, Leave, Person, StaffCall, Terminal
 
 router = APIRouter()
@@ -68,8 +69,7 @@ def _dashboard(request: Request, staff: StaffIdentity) -> dict:
             "open_verifications": open_verifications(session, staff),
             "overdue_returns": _count(
                 session, select(func.count(Leave.id)).join(Person, Person.id == Leave.person_id)
-                .where(return_overdue(local_today(request),
-                                      ctx.settings.leave_return_grace_days)),
+                .where(return_overdue(local_today(request), return_days_overrides(session))),
                 Person.centre_id, staff),
             "reporting_missed": still_missing_count(session, staff, request),
         }

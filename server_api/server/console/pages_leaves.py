@@ -1,5 +1,10 @@
 """Leave requests (请假): filtered by status (default: pending, to decide) and dates.
 
+Who decides (docs/LEAVE_RULES.md): a leave's ``approval_level`` is fixed when it arrives
+(``leave_centre_max_days``). A "centre" leave is decided by the centre's staff or an
+administrator; a "county" leave only by an administrator (the county-level institution's
+account, which sees every centre); centre staff see it marked 需县级审批.
+
 The date range keeps the leaves whose period (start to end date) overlaps it. Pending
 rows carry the approve/reject form; the CSV export is audited with its filter.
 """
@@ -10,7 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from server_api import contract
+from server_api import contract, leave_rules
 from server_api.names import mask_id_number
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
@@ -28,6 +33,11 @@ MAX_NOTE = 1000
 STATUSES = tuple(s.value for s in contract.LeaveStatus)
 PENDING = contract.LeaveStatus.pending.value
 FILTERS = ("status", "from", "to")
+
+
+def may_decide(staff: StaffIdentity, leave: Leave) -> bool:
+    """The staff member's role may decide this leave (its approval level)."""
+    return staff.is_admin or leave.approval_level == leave_rules.CENTRE
 
 
 def _filters(request: Request, staff: StaffIdentity) -> Filters:
@@ -82,7 +92,7 @@ def _leaves_page(request: Request, staff: StaffIdentity, status: int = 200,
         centres = visible_centres(session, staff)
     return render(request, "leaves.html", staff, status=status, error=error, filters=filters,
                   rows=rows, pager=pager, centres=centres, statuses=STATUSES,
-                  max_note=MAX_NOTE)
+                  max_note=MAX_NOTE, may_decide=may_decide)
 
 
 @router.get("/leaves")
@@ -133,6 +143,8 @@ def decide(request: Request, leave_key: str = Form(""), decision: str = Form("")
                 raise FormError("error.leave_unknown")
             if leave.status != contract.LeaveStatus.pending.value:
                 raise FormError("error.leave_decided")
+            if not may_decide(staff, leave):
+                raise FormError("leave_rules.error.needs_county")
             approved = decision == "approve"
             status = (contract.LeaveStatus.approved if approved
                       else contract.LeaveStatus.rejected).value

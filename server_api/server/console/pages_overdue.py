@@ -3,7 +3,8 @@
 Reporting: active persons with no check-in for N days (a filter, default 7, not the
 reporting plan of the law), counted from their last check-in or, for a person who never
 checked in, from their registration. Returns: approved leaves whose end date plus the
-grace days (``CentralSettings.leave_return_grace_days``) have passed without 销假. The
+days to report back (``TerminalConfig.leave_return_days`` of the person's centre, see
+``server_api.leave_rules.return_due``) have passed without 销假. The
 software never decides a sanction (Art 28): these are lists of facts.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from server_api.server.console.listing import (
     read_filters,
 )
 from server_api.server.i18n import translator
+from server_api.server.leave_policy import DEFAULT_RETURN_DAYS, return_days_overrides
 from server_api.server.models import Checkin, Leave, Person
 from server_api.server.validation import FormError
 
@@ -80,30 +82,47 @@ def overdue_reporting(session, staff: StaffIdentity, filters: Filters, now: dt.d
     return rows
 
 
-def return_overdue(today: dt.date, grace: int):
-    """The rule of an overdue return (also counted on the dashboard): an approved leave,
-    not reported back (a return closes it), whose end date plus the grace days passed."""
-    return and_(Leave.status == contract.LeaveStatus.approved.value,
-                Leave.end_date < today - dt.timedelta(days=grace))
+def return_overdue(today: dt.date, overrides: dict[int, int]):
+    """The rule of an overdue return (also counted on the dashboard; the query joins
+    Person): an approved leave, not reported back (a return closes it), whose end date
+    plus the centre's ``leave_return_days`` passed (``overrides``: centres whose value is
+    not the default, from ``leave_policy.return_days_overrides``)."""
+    def late(days: int):
+        return Leave.end_date < today - dt.timedelta(days=days)
+
+    by_centre = [and_(Person.centre_id == cid, late(days)) for cid, days in overrides.items()]
+    default = late(DEFAULT_RETURN_DAYS)
+    if overrides:
+        default = and_(Person.centre_id.not_in(list(overrides)), default)
+    return and_(Leave.status == contract.LeaveStatus.approved.value, or_(default, *by_centre))
+
+
+def grace_shown(staff: StaffIdentity, filters: Filters, overrides: dict[int, int]) -> int:
+    """The days to report back of the centre the list shows (the default for all centres)."""
+    centre = staff.centre_id if not staff.is_admin else filters.centre_id
+    return overrides.get(centre, DEFAULT_RETURN_DAYS)
 
 
 def overdue_returns(session, staff: StaffIdentity, filters: Filters, today: dt.date,
-                    grace: int) -> list[dict]:
-    """Approved leaves not closed by end date + grace days, most overdue first."""
+                    overrides: dict[int, int]) -> list[dict]:
+    """Approved leaves not closed by end date + the centre's days, most overdue first."""
     stmt = (select(Leave).join(Person, Person.id == Leave.person_id)
             .options(selectinload(Leave.person).selectinload(Person.centre))
-            .where(return_overdue(today, grace))
+            .where(return_overdue(today, overrides))
             .order_by(Leave.end_date, Leave.id))
-    return [{"leave": leave, "due": leave.end_date + dt.timedelta(days=grace),
-             "days": (today - leave.end_date).days - grace}
-            for leave in session.scalars(in_centre(stmt, Person.centre_id, staff, filters))]
+    rows = []
+    for leave in session.scalars(in_centre(stmt, Person.centre_id, staff, filters)):
+        grace = overrides.get(leave.person.centre_id, DEFAULT_RETURN_DAYS)
+        rows.append({"leave": leave, "due": leave.end_date + dt.timedelta(days=grace),
+                     "days": (today - leave.end_date).days - grace})
+    return rows
 
 
 def _collect(session, request: Request, staff: StaffIdentity, filters: Filters) -> list[dict]:
     ctx = request.app.state.ctx
     if filters.values["list"] == "returns":
         return overdue_returns(session, staff, filters, local_today(request),
-                               ctx.settings.leave_return_grace_days)
+                               return_days_overrides(session))
     return overdue_reporting(session, staff, filters, ctx.clock(), local_today(request))
 
 
@@ -118,11 +137,12 @@ def overdue_page(request: Request, staff: StaffIdentity = Depends(current_staff)
         except FormError as exc:
             error = exc
         centres = visible_centres(session, staff)
+        grace = grace_shown(staff, filters, return_days_overrides(session))
     pager = Pager(filters.page, len(rows))
     return render(request, "overdue.html", staff, status=400 if error else 200, error=error,
                   filters=filters, which=filters.values.get("list", "reporting"),
                   rows=pager.slice(rows), pager=pager, centres=centres,
-                  grace=ctx.settings.leave_return_grace_days)
+                  grace=grace)
 
 
 @router.get("/overdue.csv")
