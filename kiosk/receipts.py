@@ -104,6 +104,9 @@ def lesson_receipt(name: str, title: str, minutes: int, record_no: str,
 
 class ReceiptsMixin:
     printer: ReceiptPrinter | None = None
+    # True from a failed receipt until one prints again: staff are called once per spell
+    # (a terminal whose printer is missing or empty must not flood the dashboard).
+    _printer_failing: bool = False
 
     def _make_printer(self) -> ReceiptPrinter:
         options = ({"timeout": self.settings.printer_timeout_s}
@@ -117,14 +120,17 @@ class ReceiptsMixin:
             if self.printer is None:
                 raise DeviceError("device.printer.not_open")
             self.printer.print_receipt(receipt)
+            self._printer_failing = False
             return PrintOutcome(True, "ui.receipt.printed")
         except Exception as exc:  # noqa: BLE001 - a receipt never fails the action
             reason = getattr(exc, "message_key", "device.printer.error")
             log.warning("receipt %s not printed: %s", receipt.name.split("-")[0], reason)
-        try:
-            record_call(self._store(), self.clock, person_id, STAFF_CALL_SCREEN)
-        except Exception:  # noqa: BLE001
-            log.exception("staff could not be told about the printer")
+        if not self._printer_failing:
+            self._printer_failing = True
+            try:
+                record_call(self._store(), self.clock, person_id, STAFF_CALL_SCREEN)
+            except Exception:  # noqa: BLE001
+                log.exception("staff could not be told about the printer")
         if getattr(self, "fleet", None) is not None:
             self.fleet.poke()  # the console sees the printer's state now
         self._poke()

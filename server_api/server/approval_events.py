@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 from sqlalchemy import select
 
 from server_api import contract
 from server_api.server.approval_models import Approval
+from server_api.server.clock import as_utc
 from server_api.server.errors import ApiError
 from server_api.server.models import Person
 from server_api.server.payloads import Payload
@@ -64,7 +66,8 @@ def _store_approval_request(ctx: "EventContext", event: contract.Event, row: "Ev
     from server_api.server.events import invalid_event, parse_payload
 
     payload = parse_payload(ApprovalRequestPayload, event)
-    filed_on = row.occurred_at.date()
+    # The day the request was filed, in the centre's zone (as the kiosk counts it).
+    filed_on = as_utc(row.occurred_at).astimezone(ZoneInfo(ctx.settings.display_timezone)).date()
     if payload.start_date < filed_on:
         raise invalid_event(event, "start_date is before the day the request was filed")
     lead = (payload.start_date - filed_on).days

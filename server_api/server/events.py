@@ -163,7 +163,10 @@ def _store_leave_return(ctx: EventContext, event: contract.Event, row: Event) ->
 
 def _store_lesson_progress(ctx: EventContext, event: contract.Event, row: Event) -> None:
     payload = parse_payload(LessonProgressPayload, event)
-    if not lesson_credit.is_assigned(ctx.session, payload.lesson_id, event.person_id):
+    # Time earned stays earned: once a person has credit for a lesson, later credit is kept
+    # even if staff withdrew the assignment since (the event may have waited offline).
+    if not lesson_credit.is_assigned(ctx.session, payload.lesson_id, event.person_id) \
+            and not lesson_credit.has_credit(ctx.session, payload.lesson_id, event.person_id):
         raise ApiError(404, "lesson_not_assigned", f"event {event.idempotency_key}: "
                        f"lesson {payload.lesson_id} is not assigned to this person")
     progress = ctx.session.scalar(select(LessonProgress).where(
@@ -180,7 +183,10 @@ def _store_lesson_progress(ctx: EventContext, event: contract.Event, row: Event)
 
 def _store_lesson_credit(ctx: EventContext, event: contract.Event, row: Event) -> None:
     payload = parse_payload(LessonCreditPayload, event)
-    if not lesson_credit.is_assigned(ctx.session, payload.lesson_id, event.person_id):
+    # Time earned stays earned: once a person has credit for a lesson, later credit is kept
+    # even if staff withdrew the assignment since (the event may have waited offline).
+    if not lesson_credit.is_assigned(ctx.session, payload.lesson_id, event.person_id) \
+            and not lesson_credit.has_credit(ctx.session, payload.lesson_id, event.person_id):
         raise ApiError(404, "lesson_not_assigned", f"event {event.idempotency_key}: "
                        f"lesson {payload.lesson_id} is not assigned to this person")
     lesson_credit.store_credit(ctx.session, event.person_id, payload, ctx.now)

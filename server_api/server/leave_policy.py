@@ -48,8 +48,6 @@ def check_request(session: Session, centre_id: int, terminal_id: int, person_id:
     return leave_rules.approval_level(period, config)
 
 
-
-
 def return_days_overrides(session: Session) -> dict[int, int]:
     """Centres whose ``leave_return_days`` differs from the default: centre id -> days.
 

@@ -36,6 +36,12 @@ def is_assigned(session: Session, lesson_id: int, person_id: int) -> bool:
     return lesson_id in set(session.scalars(assigned_lesson_ids(person)))
 
 
+def has_credit(session: Session, lesson_id: int, person_id: int) -> bool:
+    """The person already earned time on this lesson (kept after an assignment ends)."""
+    return session.scalar(select(LessonCredit.person_id).where(
+        LessonCredit.lesson_id == lesson_id, LessonCredit.person_id == person_id)) is not None
+
+
 def lesson_in_centre(session: Session, lesson_id: int, centre_id: int) -> Lesson | None:
     """The lesson, if someone of the centre has it (own or group assignment)."""
     own = session.scalar(

@@ -6,6 +6,7 @@ not a JPEG/WAV, too large) rolls back the row and the files written for it.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -17,7 +18,9 @@ from server_api.server.events import EventContext, decode_b64, invalid_event, pa
 from server_api.server.models import Event
 from server_api.server.payloads import Payload
 from server_api.server.report_models import FORM_AUDIO, FORM_PAGES, WrittenReport
-from server_api.server.report_vault import ReportVault
+from server_api.server.report_vault import ReportVault, VaultError
+
+log = logging.getLogger(__name__)
 
 MAX_PAGES = 10
 
@@ -64,7 +67,14 @@ def _contents(ctx: EventContext, event: contract.Event,
 def store_written_report(ctx: EventContext, event: contract.Event, row: Event) -> None:
     payload = parse_payload(WrittenReportPayload, event)
     files = _contents(ctx, event, payload)
-    vault = ReportVault.from_settings(ctx.settings)
+    try:
+        vault = ReportVault.from_settings(ctx.settings)
+    except (OSError, VaultError) as exc:
+        # The server's own fault: the whole batch is refused (503) and sent again later,
+        # so the report is not lost.
+        log.error("written reports cannot be stored: %s", type(exc).__name__)
+        raise ApiError(503, "report_storage_unavailable",
+                       "written reports cannot be stored now; send again later") from None
     day = as_utc(event.occurred_at).strftime("%Y/%m/%d")
     suffix = "jpg" if payload.form == FORM_PAGES else "wav"
     paths = [ctx.files.write(f"reports/{ctx.terminal.centre_id}/{day}/{row.id}-{n}.{suffix}.sealed",

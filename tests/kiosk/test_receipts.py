@@ -87,6 +87,21 @@ def test_out_of_paper_the_checkin_is_recorded_staff_are_called_and_the_console_s
     assert core.check_in().receipt.printed
 
 
+def test_staff_are_called_once_while_the_printer_stays_out_of_paper(core):
+    """A printer left empty (or missing) must not flood the dashboard: one call a spell."""
+    (core.printer.folder / PAPER_OUT_FLAG).touch()
+    for _ in range(3):
+        assert not core.check_in().receipt.printed
+    with core.store.session() as s:
+        assert len(s.scalars(select(StaffCall)).all()) == 1
+    (core.printer.folder / PAPER_OUT_FLAG).unlink()
+    assert core.check_in().receipt.printed
+    (core.printer.folder / PAPER_OUT_FLAG).touch()  # empty again: a new spell, a new call
+    assert not core.check_in().receipt.printed
+    with core.store.session() as s:
+        assert len(s.scalars(select(StaffCall)).all()) == 2
+
+
 def test_a_printer_that_raises_anything_never_fails_the_checkin(core):
     class Broken:
         def print_receipt(self, receipt):

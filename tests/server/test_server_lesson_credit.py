@@ -42,12 +42,26 @@ def test_art36_group_assignment_reaches_the_case_type_of_the_centre_only(world, 
     assert [i.id for i in _lessons(world, world.person_a)] == [lesson]
     page = world.admin.get("/console/lesson-credit").text
     assert "假释人员专题" in page and "全部类别" in page
+    first = event("lesson_credit", parolee, lesson_id=lesson, credited_seconds=60.0,
+                  furthest_seconds=60.0, position_seconds=60.0)
+    assert _result(world.terminal.post_events(first)) == ("stored", "")
     # taking the group assignments back takes the lesson away again
     for row in world.admin.rows("/console/lesson-credit"):
         if "group-id" in row:
             world.admin.post(f"/console/lesson-credit/group/{row['group-id']}/remove")
     assert _lessons(world, parolee) == [] and _lessons(world, world.person_a) == []
     assert "lesson_unassign_group" in world.admin.get("/console/audit").text
+    # more time the parolee earned before, delivered late from the outbox, is kept (Art 36);
+    # someone who never had the lesson still cannot be credited with it
+    late = event("lesson_credit", parolee, lesson_id=lesson, credited_seconds=90.0,
+                 furthest_seconds=90.0, position_seconds=90.0)
+    assert _result(world.terminal.post_events(late)) == ("stored", "")
+    credited = {r["person-id"]: r["credited-s"] for r in world.admin.rows("/console/lesson-credit")
+                if "credited-s" in r}
+    assert float(credited[str(parolee)]) == 90.0
+    never = event("lesson_credit", world.person_a, lesson_id=lesson, credited_seconds=5.0,
+                  furthest_seconds=5.0, position_seconds=5.0)
+    assert _result(world.terminal.post_events(never)) == ("rejected", "lesson_not_assigned")
 
 
 def test_quiz_defined_with_the_lesson_reaches_the_terminal(world, video_file):

@@ -100,7 +100,7 @@ PROBES: dict[tuple[str, str], str] = {
     ("GET", "/console/lesson-credit"): "list",
     ("POST", "/console/lesson-credit/group"): "post_form",
     ("POST", "/console/lesson-credit/group/{group_id}/remove"): "post_row",
-    ("POST", "/console/lesson-credit/quiz"): "shared",
+    ("POST", "/console/lesson-credit/quiz"): "admin",
     ("POST", "/api/v1/terminals/enrol"): "api_enrol",
     ("GET", "/api/v1/terminal/roster"): "api_list",
     ("POST", "/api/v1/terminal/events"): "api_events",

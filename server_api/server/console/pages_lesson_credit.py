@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException
 from server_api import contract
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
-    RowId, audit, centre_in_scope, checked_staff, flash, form_transaction, redirect, render, scoped,
-    visible_centres,
+    RowId, admin_only, audit, centre_in_scope, checked_staff, flash, form_transaction, redirect,
+    render, scoped, visible_centres,
 )
 from server_api.server.lesson_credit_models import (
     LessonCredit, LessonGroupAssignment, LessonQuizRow,
@@ -156,6 +156,9 @@ def remove_group(request: Request, group_id: RowId,
 @router.post("/lesson-credit/quiz")
 def save_quiz(request: Request, lesson_id: str = Form(""), quiz: str = Form(""),
               pass_mark: str = Form(""), staff: StaffIdentity = Depends(checked_staff)) -> Response:
+    """A lesson's quiz: lessons are one library for every centre, so only an
+    administrator may change a quiz (centre staff would change it for all centres)."""
+    admin_only(staff)
     ctx = request.app.state.ctx
     try:
         lesson_no = parse_id(lesson_id, "error.lesson_required")
