@@ -5,8 +5,10 @@ Folders in the kiosk data folder:
 - ``content_tuf/``: the trusted root (installed at provisioning) and the metadata TUF
   has verified since. Without a trusted root the terminal takes no content update.
 - ``content_sets/v<N>/``: one complete set of content per targets version: lesson files
-  as ``<sha256>.video`` (what ``LocalContentStore`` reads), ``config/centre-<id>.json``,
-  and ``manifest.json`` (the version and what each file is).
+  as ``<sha256>.video`` (what ``LocalContentStore`` reads), ``config/centre-<id>.json``
+  (applied by ``kiosk.fleet_host``), ``questionnaires/<id>.v<version>.json`` (read by
+  ``kiosk.flows.questionnaires``, see ``verified_file``), and ``manifest.json`` (the
+  version and what each file is).
 - ``content``: a symlink to the set in force (``KioskSettings.content_dir``).
 
 An update: TUF refreshes timestamp, snapshot and targets (refusing a bad signature, a
@@ -79,6 +81,25 @@ def local_name(target: TargetFile) -> str:
     return target.path
 
 
+def verified_file(content_dir: Path, path: str) -> bytes | None:
+    """The bytes of target ``path`` (e.g. ``questionnaires/phq9.v1.json``) in the content
+    set in force, or None when the set does not hold it or the file on disk no longer
+    matches the sha256 TUF verified (a damaged disk: the caller falls back)."""
+    content_dir = Path(content_dir)
+    try:
+        manifest = json.loads((content_dir / MANIFEST).read_text("utf-8"))
+        entry = manifest["targets"].get(path)
+        if entry is None:
+            return None
+        data = (content_dir / entry["file"]).read_bytes()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if len(data) != entry.get("length") or hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        log.warning("content file %s does not match its verified hash; not used", path)
+        return None
+    return data
+
+
 class ContentUpdater:
     def __init__(self, data_dir: Path, client: CentralClient | None,
                  centre_id: int | None = None) -> None:
@@ -98,6 +119,12 @@ class ContentUpdater:
             return json.loads((self.content_link / MANIFEST).read_text("utf-8"))
         except (OSError, ValueError):
             return None
+
+    def centre_config(self) -> bytes | None:
+        """This centre's signed configuration file in the set in force, or None."""
+        if self.centre_id is None:
+            return None
+        return verified_file(self.content_link, f"config/centre-{self.centre_id}.json")
 
     def current_version(self) -> str:
         manifest = self.manifest()

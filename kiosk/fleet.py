@@ -3,7 +3,9 @@
 One daemon thread sends a heartbeat every ``TerminalConfig.heartbeat_interval_s`` with
 the terminal's real state (built by the host, the kiosk core), applies the configuration
 of the answer (and keeps it in the store, so it survives a restart and an offline start)
-and runs the commands of the answer. Each command id runs at most once: it is recorded
+and runs the commands of the answer. The centre's signed configuration (TUF content,
+``apply_signed``) goes through the same path; of the two, the newest version is in force
+(see docs/CONTENT_UPDATES.md). Each command id runs at most once: it is recorded
 before it runs, and its answer is kept until the server acknowledges it (a 409
 ``command_finished`` counts as acknowledged). ``restart_app`` waits until nobody uses
 the terminal and is answered "done" before the app exits. Offline, it keeps trying
@@ -48,6 +50,7 @@ class FleetAgent:
         self.online = False
         self.last_error = ""
         self._wake = threading.Event()
+        self._config_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._recover()
@@ -133,18 +136,30 @@ class FleetAgent:
         self._run_waiting()
         return True
 
+    def apply_signed(self, config: TerminalConfig) -> bool:
+        """Put the centre's configuration from the verified content set (TUF) in force
+        when it is newer than the one in force; True when applied. Versions come from one
+        counter on the server, so the newest wins: a later heartbeat of the same or a
+        newer version (it carries this terminal's own overrides too) replaces it."""
+        with self._config_lock:
+            if self.config is not None and config.version <= self.config.version:
+                return False
+        return self._apply(config)
+
     def _apply(self, config: TerminalConfig) -> bool:
-        if self.config is not None and config == self.config:
-            return False
-        try:
-            self.host.apply_config(config)
-        except Exception:  # noqa: BLE001 - keep the last good configuration
-            log.exception("configuration %d not applied", config.version)
-            return False
-        fleet_store.save_config(self.store, config)
-        self.config = config
-        log.info("configuration version %d in force", config.version)
-        return True
+        with self._config_lock:  # the heartbeat and the content threads both apply
+            if self.config is not None and (config == self.config
+                                            or config.version < self.config.version):
+                return False  # the same, or older than the one in force (the newest wins)
+            try:
+                self.host.apply_config(config)
+            except Exception:  # noqa: BLE001 - keep the last good configuration
+                log.exception("configuration %d not applied", config.version)
+                return False
+            fleet_store.save_config(self.store, config)
+            self.config = config
+            log.info("configuration version %d in force", config.version)
+            return True
 
     def _handle(self, command: Command) -> bool:
         """Run a new command (True), or leave one that ran before to _resend (False)."""

@@ -60,8 +60,9 @@ class FleetMixin:
         creds = load_credentials(self.settings.credentials_path)
         self.content_updater = ContentUpdater(self.settings.data_dir, self.client,
                                               creds.centre_id if creds else None)
-        self.content_agent = ContentAgent(self.content_updater, on_change=self.fleet.poke)
+        self.content_agent = ContentAgent(self.content_updater, on_change=self._content_changed)
         self.apply_config(self.fleet.config)
+        self.apply_signed_config()
 
     # --- what the app registers ------------------------------------------------------
     def set_screen_capture(self, capture: Callable[[], bytes] | None) -> None:
@@ -82,6 +83,26 @@ class FleetMixin:
             self.watcher.max_attempts = config.identity_max_attempts
         if self.language not in config.languages and not self.in_use():
             self.set_language(config.languages[0])
+
+    def apply_signed_config(self) -> bool:
+        """Put the centre's configuration of the verified content set in force (through
+        the heartbeat's path) when it is newer than the one in force; True if applied."""
+        data = self.content_updater.centre_config()
+        if data is None or self.fleet is None:
+            return False
+        try:
+            config = TerminalConfig.model_validate_json(data)
+        except ValueError:
+            log.warning("signed centre configuration not usable here; the one in force stays")
+            return False
+        return self.fleet.apply_signed(config)
+
+    def _content_changed(self) -> None:
+        """A new content version (or refusal): its configuration, then a heartbeat now."""
+        try:
+            self.apply_signed_config()
+        finally:
+            self.fleet.poke()
 
     def languages(self) -> list[str]:
         """Languages the screens offer; the first is the idle screen's."""

@@ -33,7 +33,7 @@ class QuestionnaireMixin:
     def questionnaires(self) -> list[tuple[int, str]]:
         """The person's open questionnaires: (assignment id, title in the screen's language)."""
         person = self._require_person()
-        flow.refresh(self._store(), self.client, person.id)
+        flow.refresh(self._store(), self.client, person.id, self.settings.content_dir)
         return [(v.assignment_id, v.title(self.language))
                 for v in flow.list_for(self._store(), person.id)]
 

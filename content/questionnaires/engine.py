@@ -214,3 +214,7 @@ class Library:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __iter__(self):
+        """Every published definition, by id and version."""
+        return iter([self._items[k] for k in sorted(self._items)])

@@ -1,7 +1,10 @@
 """心理测评: assigned questionnaires, answered one question at a time, sent to staff.
 
-The definitions are files the centre publishes; the terminal keeps each one it fetched
-(verified by sha256) so an assignment heard once can be answered offline. The answers
+The definitions are files the centre publishes as signed content (TUF targets
+``questionnaires/<id>.v<version>.json``); the terminal takes a definition from its
+verified content set when the set holds it, and only otherwise downloads it from the
+API (verified by the sha256 its assignment names). It keeps each one so an assignment
+heard once can be answered offline. The answers
 go to the centre through the outbox, sealed, in the transaction that records the
 submission; the terminal never computes or shows a score. A critical answer (e.g. PHQ-9
 item 9 above 0) calls staff at once through the staff-call path, before the
@@ -9,11 +12,17 @@ questionnaire is even finished, and the screens then show help information.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from content.questionnaires.engine import Definition, DefinitionError, check_answers, parse
+from content.questionnaires.engine import (
+    Definition, DefinitionError, check_answers, file_name_of, parse,
+)
+from content.updater import verified_file
 from kiosk import outbox
 from kiosk.clock import Clock, naive_utc
 from kiosk.errors import FlowError
@@ -22,9 +31,10 @@ from kiosk.store import Store
 from kiosk.store.questionnaire_models import (
     CachedQuestionnaire, QuestionnaireDefinition, QuestionnaireSubmission,
 )
-from server_api.client import CentralClient, CentralError
+from server_api.client import CentralClient, CentralError, CentralRejected
 from server_api.contract import EventKind
 
+log = logging.getLogger(__name__)
 # The screen name a critical answer's staff call carries (the dashboard names it).
 CRITICAL_SCREEN = "questionnaire_critical"
 
@@ -41,8 +51,10 @@ class QuestionnaireView:
         return (self.title_en if language == "en" else "") or self.title_zh
 
 
-def refresh(store: Store, client: CentralClient | None, person_id: int) -> bool:
-    """Ask the centre for the person's open assignments and fetch missing definitions.
+def refresh(store: Store, client: CentralClient | None, person_id: int,
+            content_dir: Path | None = None) -> bool:
+    """Ask the centre for the person's open assignments and fetch missing definitions
+    (from the verified content set in ``content_dir`` when it holds them).
 
     Offline, the list heard last stays; False then.
     """
@@ -55,8 +67,8 @@ def refresh(store: Store, client: CentralClient | None, person_id: int) -> bool:
             for info in remote:
                 row = s.get(QuestionnaireDefinition, (info.questionnaire_id, info.version))
                 if row is None or row.sha256 != info.sha256:
-                    files[(info.questionnaire_id, info.version)] = client.questionnaire_definition(
-                        info.questionnaire_id, info.version, info.sha256)
+                    files[(info.questionnaire_id, info.version)] = _definition_file(
+                        client, content_dir, info)
     except CentralError:
         return False
     with store.session() as s:
@@ -76,6 +88,21 @@ def refresh(store: Store, client: CentralClient | None, person_id: int) -> bool:
                                       title_zh=info.title.zh_CN, title_en=info.title.en,
                                       sha256=info.sha256))
     return True
+
+
+def _definition_file(client: CentralClient, content_dir: Path | None, info) -> bytes:
+    """The signed copy of the content set, else the API's (checked against its sha256)."""
+    if content_dir is not None:
+        path = f"questionnaires/{file_name_of(info.questionnaire_id, info.version)}"
+        data = verified_file(content_dir, path)
+        if data is not None:
+            if hashlib.sha256(data).hexdigest() == info.sha256:
+                return data
+            # A published version never changes: the signed copy stands, the API's
+            # assignment is not offered until both agree.
+            log.warning("%s: the assignment names another sha256 than the signed copy", path)
+            raise CentralRejected(200, "content_corrupt", "questionnaire sha256 differs")
+    return client.questionnaire_definition(info.questionnaire_id, info.version, info.sha256)
 
 
 def list_for(store: Store, person_id: int) -> list[QuestionnaireView]:

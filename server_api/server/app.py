@@ -14,7 +14,7 @@ from server_api.server import console
 from server_api.server.auth import ensure_initial_admin, session_secret
 from server_api.server.clock import Clock, utc_now
 from server_api.server.console.common import make_templates, render_error
-from server_api.server.content_api import router as content_router
+from server_api.server.content_api import publish_content, router as content_router
 from server_api.server.content_repo import ContentRepository
 from server_api.server.context import ServerContext, get_context
 from server_api.server.db import Database
@@ -48,6 +48,7 @@ def create_app(database_url: str, data_dir: Path, *, settings: CentralSettings |
     ContentRepository(data_dir).ensure(clock())  # content signing keys, first metadata
     ctx = ServerContext(settings=settings, db=db, storage=storage, clock=clock,
                         templates=make_templates(settings.display_timezone))
+    publish_content(ctx)  # definitions new in this release (questionnaires) signed at once
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

@@ -3,6 +3,7 @@
 ``GET /api/v1/content/metadata/{name}``: ``<N>.root.json``, ``root.json``,
 ``timestamp.json``, ``<N>.snapshot.json``, ``<N>.targets.json``.
 ``GET /api/v1/content/targets/{directory}/{sha256}.{name}``: a target file by its hash
+(``lessons``, ``questionnaires``, ``config``)
 (consistent snapshots), honouring ``Range: bytes=N-`` so a cut download resumes.
 Both need a signed terminal request, like the rest of the terminal API. The terminal
 trusts nothing it fetches here until TUF has verified it against the root it was given
@@ -99,7 +100,8 @@ def target(directory: Annotated[str, Path(max_length=20)],
         if lesson is not None:
             candidate = ctx.storage.resolve(lesson.path)
             path = candidate if candidate.is_file() else None
-    elif name == f"centre-{terminal.centre_id}.json":  # only its own centre's configuration
+    elif directory == "questionnaires" or name == f"centre-{terminal.centre_id}.json":
+        # every questionnaire definition; of configurations, only its own centre's
         path = repository(ctx).blob(directory, sha256, name)
     if path is None:
         raise ApiError(404, "target_not_found", "no such target")

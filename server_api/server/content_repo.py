@@ -10,11 +10,14 @@ Layout under ``<data_dir>/tuf/``:
   after init (the server keeps working without it).
 - ``metadata/``: ``<N>.root.json``, ``<N>.targets.json``, ``<N>.snapshot.json`` and
   ``timestamp.json`` (consistent snapshots: a terminal never mixes two versions).
-- ``blobs/<dir>/<sha256>.<name>``: non-lesson targets (centre configuration); lesson
-  videos are served from the lesson library, found by their sha256.
+- ``blobs/<dir>/<sha256>.<name>``: non-lesson targets (centre configuration,
+  questionnaire definitions); lesson videos are served from the lesson library, found
+  by their sha256.
 
-Targets: ``lessons/lesson-<id>.<ext>`` (custom: lesson id, title, media type) and
-``config/centre-<id>.json`` (the centre's terminal configuration). ``publish`` compares
+Targets: ``lessons/lesson-<id>.<ext>`` (custom: lesson id, title, media type),
+``questionnaires/<id>.v<version>.json`` (every published questionnaire definition, as
+its file; custom: kind "questionnaire", id, version) and ``config/centre-<id>.json``
+(the centre's terminal configuration). ``publish`` compares
 what the database holds with the current targets and signs new versions only when they
 differ (or near expiry). Writers hold ``tuf/.lock`` (all worker processes share it); the
 new ``timestamp.json`` is written last, so a reader sees old or new, never a mix.
@@ -38,6 +41,7 @@ from sqlalchemy import select
 from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp
 from tuf.api.serialization.json import JSONSerializer
 
+from content.questionnaires.engine import file_name_of
 from server_api.server.models import Centre, Lesson
 
 log = logging.getLogger(__name__)
@@ -48,7 +52,7 @@ ONLINE_ROLES = ("targets", "snapshot", "timestamp")
 LIFETIMES = {"root": dt.timedelta(days=365), "targets": dt.timedelta(days=30),
              "snapshot": dt.timedelta(days=7), "timestamp": dt.timedelta(days=1)}
 METADATA_NAME = re.compile(r"^(?:[1-9][0-9]{0,9}\.)?(root|targets|snapshot|timestamp)\.json$")
-TARGET_NAME = re.compile(r"^(lessons|config)/([0-9a-f]{64})\.([A-Za-z0-9._-]{1,100})$")
+TARGET_NAME = re.compile(r"^(lessons|config|questionnaires)/([0-9a-f]{64})\.([A-Za-z0-9._-]{1,100})$")
 _SERIALIZER = JSONSerializer(compact=False)
 
 
@@ -116,8 +120,10 @@ class ContentRepository:
     def initialised(self) -> bool:
         return (self.metadata_dir / "timestamp.json").is_file()
 
-    def ensure(self, now: dt.datetime) -> None:
-        """Make the keys and the first metadata (root v1, empty targets) if absent."""
+    def ensure(self, now: dt.datetime, targets: dict[str, TargetFile] | None = None,
+               blobs: dict | None = None) -> None:
+        """Make the keys and the first metadata (root v1, targets v1 holding ``targets``,
+        by default the questionnaire definitions) if absent."""
         if self.initialised():
             return
         with self._locked():
@@ -129,10 +135,14 @@ class ContentRepository:
                 if not key_path.is_file():
                     self._write(key_path, CryptoSigner.generate_ed25519().private_bytes, 0o600)
                 root.add_key(self._signer(role).public_key, role)
+            if targets is None:
+                targets, blobs = questionnaire_targets()
+            self._write_blobs(blobs or {})
             root_md = Metadata(root)
             self._store(root_md, "1.root.json")
             self._write(self.metadata_dir / "root.json", (self.metadata_dir / "1.root.json").read_bytes())
-            self._sign_chain(Targets(version=1, expires=now + LIFETIMES["targets"]), now)
+            self._sign_chain(Targets(version=1, expires=now + LIFETIMES["targets"],
+                                     targets=targets), now)
             log.info("content repository created in %s (root key: keys/root.pem, move it offline)",
                      self.root_dir)
 
@@ -158,20 +168,23 @@ class ContentRepository:
         ``config_for(session, centre_id)`` gives a centre's configuration as a dict.
         """
         wanted, blobs = desired_targets(session, config_for)
-        self.ensure(now)
+        self.ensure(now, wanted, blobs)
         with self._locked():
             current = self.load("targets").signed
             fresh = current.expires - now > LIFETIMES["targets"] / 2
             if fresh and _same(current.targets, wanted):
                 return current.version
-            for (directory, name), data in blobs.items():
-                sha = hashlib.sha256(data).hexdigest()
-                self._write(self.blobs_dir / directory / f"{sha}.{name}", data)
+            self._write_blobs(blobs)
             targets = Targets(version=current.version + 1, expires=now + LIFETIMES["targets"],
                               targets=wanted)
             self._sign_chain(targets, now)
             log.info("content published: targets version %d (%d files)", targets.version, len(wanted))
             return targets.version
+
+    def _write_blobs(self, blobs: dict[tuple[str, str], bytes]) -> None:
+        for (directory, name), data in blobs.items():
+            sha = hashlib.sha256(data).hexdigest()
+            self._write(self.blobs_dir / directory / f"{sha}.{name}", data)
 
     def renew_timestamp(self, now: dt.datetime) -> None:
         """Re-sign what has passed half of its lifetime: targets (same files, next
@@ -210,9 +223,9 @@ def _same(current: dict[str, TargetFile], wanted: dict[str, TargetFile]) -> bool
 
 
 def desired_targets(session, config_for=None) -> tuple[dict[str, TargetFile], dict]:
-    """Every target the database says terminals should hold, and the config blobs."""
-    targets: dict[str, TargetFile] = {}
-    blobs: dict[tuple[str, str], bytes] = {}
+    """Every target the database (and the questionnaire library) says terminals should
+    hold, and the blobs (configuration, questionnaires) served from ``blobs/``."""
+    targets, blobs = questionnaire_targets()
     for lesson in session.scalars(select(Lesson).order_by(Lesson.id)):
         ext = (lesson.path.rsplit(".", 1)[-1] if "." in lesson.path else "video").lower()
         path = f"lessons/lesson-{lesson.id}.{ext}"
@@ -233,3 +246,23 @@ def desired_targets(session, config_for=None) -> tuple[dict[str, TargetFile], di
             blobs[("config", name)] = data
     return targets, blobs
 
+
+
+def questionnaire_targets() -> tuple[dict[str, TargetFile], dict]:
+    """Every published questionnaire definition (all versions: an assignment may name an
+    older one) as ``questionnaires/<id>.v<version>.json``, its bytes as published."""
+    from server_api.server.questionnaires import library
+
+    targets: dict[str, TargetFile] = {}
+    blobs: dict[tuple[str, str], bytes] = {}
+    for published in library():
+        definition = published.definition
+        name = file_name_of(definition.id, definition.version)
+        path = f"questionnaires/{name}"
+        targets[path] = TargetFile(
+            length=len(published.data), hashes={"sha256": published.sha256}, path=path,
+            unrecognized_fields={"custom": {"kind": "questionnaire",
+                                            "questionnaire_id": definition.id,
+                                            "version": definition.version}})
+        blobs[("questionnaires", name)] = published.data
+    return targets, blobs

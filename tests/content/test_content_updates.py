@@ -79,7 +79,8 @@ def test_replayed_old_metadata_is_refused_as_a_rollback(central, tmp_path):
     (metadata / "timestamp.json").write_bytes(old_timestamp)  # an attacker replays v2
     status = kiosk.update_once()
     assert status.error == "rollback" and status.version == "v3"
-    assert len(kiosk.manifest()["targets"]) == 3  # two lessons and the configuration
+    # two lessons, the configuration and the two questionnaires (PHQ-9, GAD-7)
+    assert len(kiosk.manifest()["targets"]) == 5
 
 
 def test_expired_metadata_is_refused_and_the_last_good_content_kept(central, tmp_path):

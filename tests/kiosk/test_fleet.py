@@ -341,3 +341,19 @@ def test_a_waiting_restart_goes_ahead_once_the_person_leaves(core, central):
         core.fleet.stop()
     (in_use, answer), = seen
     assert not in_use and answer.status == "done"
+
+
+def test_the_newest_configuration_version_is_in_force_heartbeat_or_signed(core, central):
+    """Configuration key idle_timeout_s: of the heartbeat's configuration and the centre's
+    signed one (TUF content), the newer version stays in force (docs/CONTENT_UPDATES.md)."""
+    central.config = TerminalConfig(version=5, idle_timeout_s=30)
+    core.fleet.beat_once()
+    assert core.idle_timeout_s() == 30
+    central.config = TerminalConfig(version=4, idle_timeout_s=60)  # an answer from before
+    core.fleet.beat_once()
+    assert core.idle_timeout_s() == 30 and central.reports[-1].config_version == 5
+    # The same version signed for the centre: the heartbeat's (it may hold this
+    # terminal's own overrides) stays; a newer signed one is put in force at once.
+    assert not core.fleet.apply_signed(TerminalConfig(version=5, idle_timeout_s=99))
+    assert core.fleet.apply_signed(TerminalConfig(version=6, idle_timeout_s=45))
+    assert core.idle_timeout_s() == 45 and fleet_store.load_config(core.store).version == 6

@@ -32,6 +32,9 @@ class Host(QuestionnaireMixin):
         self.language = "zh_CN"
         self.spoken: list[tuple[str, dict]] = []
         self.pokes = 0
+        # No verified content set yet: definitions come by the plain API download (the
+        # signed copy is tested in tests/content/test_signed_questionnaires_and_config.py).
+        self.settings = SimpleNamespace(content_dir=None)
 
     def _require_person(self):
         if self.person is None:
