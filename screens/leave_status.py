@@ -13,7 +13,9 @@ from screens.dates import format_date
 from screens.tasks import run_task
 from screens.widgets import Card, KButton, KLabel
 
-PER_PAGE = 2
+# One request a page: its trip, status, approver or 销假 deadline, and its two buttons
+# need the card's whole height for the large text (and one thing to decide at a time).
+PER_PAGE = 1
 STATUS_COLOURS = {"approved": theme.SUCCESS_TEXT, "rejected": theme.ERROR_TEXT}
 
 

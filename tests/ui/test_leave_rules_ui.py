@@ -35,7 +35,8 @@ def test_leave_rules_refusals_in_chinese(tmp_path, shared_data):
         {"tap": "leave_end.earlier"}, {"tap": "leave_end.ok"}, {"tap": "探亲"},
         {"wait_text": "共 7 天"}, {"tap": "leave_confirm.submit"}, {"wait_text": "申请已提交"},
         {"tap": "leave_confirm.status"}, {"wait_screen": "leave_status"},
-        {"wait_text": "由司法所审批"}, {"wait_text": "回来后最晚"}, _shot("leave_status_rules"),
+        {"wait_text": "由司法所审批"}, {"tap": "leave_status.next"}, {"wait_text": "回来后最晚"},
+        _shot("leave_status_rules"),
     ]
     shots = SCREENSHOTS / "leave_rules"
     scenario = fake_scenario(tmp_path, steps, shots, leave_rules={"leave_max_days": 7})

@@ -32,6 +32,8 @@ def receipts_tour(cam: Path, faces: Path, paper_out: Path, flags: Path) -> list:
         {"clear_dir": str(paper_out.parent)},  # staff loaded paper
         {"tap": "leave_status.0.print"}, {"wait_text": "批假单已打印，请取走"},
         _shot("leave_slip_printed"), {"tap": "nav.back"}, {"wait_screen": "menu"},
+        # the person sits in front of the camera while the lesson plays (lesson credit)
+        {"copy": str(faces / KNOWN_FACE), "to": str(cam / "wen.jpg")},
         {"tap": "menu.lessons"}, {"wait_screen": "lessons"}, {"tap": "lessons.1"},
         {"wait_screen": "lesson_player", "timeout": 15},
         {"wait_text": "学习凭条已打印", "timeout": 25}, _shot("lesson_finished_receipt"),
