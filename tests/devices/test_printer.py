@@ -80,6 +80,7 @@ class LoopbackPrinter:
         self.received = bytearray()
         self.paper = 0x12     # DLE EOT 4 answer: paper adequate
         self.offline = 0x12   # DLE EOT 2 answer: cover closed
+        self.hung_up = threading.Event()  # the printer's client closed a connection
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -98,8 +99,11 @@ class LoopbackPrinter:
                         conn.sendall(bytes([self.paper]))
                     elif chunk.endswith(b"\x10\x04\x02"):
                         conn.sendall(bytes([self.offline]))
+            self.hung_up.set()
 
     def receipt_bytes(self) -> bytes:
+        """What was received once the client hung up (the reading thread may lag behind)."""
+        assert self.hung_up.wait(10), "the printer client never closed its connection"
         return bytes(self.received).replace(b"\x10\x04\x04", b"").replace(b"\x10\x04\x02", b"")
 
     def close(self) -> None:
