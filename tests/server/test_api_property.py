@@ -405,7 +405,9 @@ def send_range_requests(seeded: Seeded, signed: requests.Session, tally: Tally) 
         st.builds(lambda a, b: f"bytes={a}-{b}", position, st.one_of(st.just(""), position)),
         st.builds(lambda a, b, c: f"bytes={a}-{b},{c}-", position, position, position),
         st.builds(lambda b: f"bytes=-{b}", position),
-        st.text(st.characters(max_codepoint=255, exclude_categories=("Cc",)), max_size=30))
+        # any text a client can send as a header value (requests refuses a leading space)
+        st.text(st.characters(max_codepoint=255, exclude_categories=("Cc",)), max_size=30)
+        .filter(lambda text: not text[:1].isspace()))
 
     @settings(max_examples=RANGES, **HYPOTHESIS)
     @given(header=ranges, if_range=st.one_of(st.none(), st.just('"x"'), st.just("W/\"y\"")))
