@@ -1,7 +1,7 @@
 """Load the central server on loopback with many signed terminals and print the figures.
 
     python bench/central_load.py --database-url URL --terminals N --seconds S
-        [--workers W] [--heartbeat-s 30] [--events-per-s 1000] [--batch 50]
+        [--workers W (two per core)] [--heartbeat-s 30] [--events-per-s 1000] [--batch 50]
         [--snapshot-bytes 0] [--clients 16]
 
 It starts ``kiosk-central`` (``--workers W`` processes) on a free loopback port with a
@@ -84,6 +84,12 @@ def machine_busy_seconds() -> float:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def default_workers() -> int:
+    """Two server processes per core: a worker busy with a check-in batch holds its
+    interpreter, and a second one per core keeps heartbeats from queuing behind it."""
+    return max(2, min(64, 2 * len(os.sched_getaffinity(0))))
 
 
 def free_port() -> int:
@@ -298,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
                              "sqlite:////tmp/load.db")
     parser.add_argument("--terminals", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="server processes (default: two per core, as docs/PERFORMANCE.md "
+                             "recommends)")
     parser.add_argument("--heartbeat-s", type=float, default=30)
     parser.add_argument("--events-per-s", type=float, default=1000)
     parser.add_argument("--batch", type=int, default=50,
