@@ -10,7 +10,7 @@ from provisioning.credentials import load as load_credentials
 from tests.e2e.test_kiosk_journey import start_core
 from tests.e2e.waiting import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.realtime]
 
 
 def _terminal_row(console, terminal_id: str) -> dict:

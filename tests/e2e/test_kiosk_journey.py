@@ -21,7 +21,7 @@ from tests.e2e.kiosk_steps import DONE, enrol, identify, start_core, write_lesso
 from tests.e2e.waiting import wait_for
 from tests.staff_console import ConsoleError
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.realtime]
 
 
 class AdvancingClock(Clock):

@@ -20,7 +20,7 @@ from kiosk.store.models import Checkin, Outbox
 from tests.e2e.kiosk_steps import identify, start_core
 from tests.e2e.waiting import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.realtime]
 
 
 @pytest.fixture

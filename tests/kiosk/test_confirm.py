@@ -14,7 +14,7 @@ import pytest
 
 from kiosk.identify_state import IdentityState
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.realtime]
 
 CLIP = "liveness/live_video/WDA_AlexandriaOcasioCortez_000.mp4"
 VOICE, OTHER_VOICE = "zh_aishell_S0150", "zh_fangjun"

@@ -17,7 +17,7 @@ from tests.e2e.waiting import wait_for
 from tests.staff_console import make_id_number
 from tests.ui.harness import SCREENSHOTS, describe_failure, run_driver
 
-pytestmark = [pytest.mark.ui, pytest.mark.slow]
+pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.realtime]
 MASKED = "温*国"  # the console creates 温建国; the kiosk must never show more
 ROSTER_LABEL = f"{MASKED}（…{make_id_number(7)[-4:]}）"  # staff tell people apart by ID tail
 
