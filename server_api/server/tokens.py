@@ -13,8 +13,16 @@ import secrets
 
 
 def new_secret() -> str:
-    """A fresh 32-byte random secret (an enrolment token), URL-safe text."""
-    return secrets.token_urlsafe(32)
+    """A fresh 32-byte random secret (an enrolment token), URL-safe text.
+
+    Never one that begins with "-": staff paste the token after ``kiosk-provision
+    --token``, and a value beginning with "-" reads there as another option (one token in
+    64 did, and provisioning failed with "expected one argument").
+    """
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
 
 
 def new_terminal_id() -> str:
