@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from server_api.server.auth import StaffIdentity
 from server_api.server.console.common import (
-    SECURITY_HEADERS, audit, not_minor, person_visible,
+    SECURITY_HEADERS, audit, language, not_minor, person_visible,
 )
+from server_api.server.i18n import translator
 from server_api.server.models import Person
 from server_api.server.validation import FormError, has_control_characters
 
@@ -190,6 +191,56 @@ def audit_export(session: Session, staff: StaffIdentity, at: dt.datetime, action
     if filters.audit_text():
         detail += " " + filters.audit_text()
     audit(session, staff, at, action, target, detail)
+
+
+@dataclass
+class Export:
+    """What builds an export's table: the request, who asks, the parsed filter, the staff
+    member's translator and the console's ``localtime`` template filter."""
+
+    request: Request
+    staff: StaffIdentity
+    filters: Filters
+    t: Callable[..., str]
+    localtime: Callable[..., str]
+
+
+@dataclass
+class CsvTable:
+    """An export's columns (catalogue keys, translated on the way out) and its cells."""
+
+    columns: Sequence[str]
+    cells: Iterable[Sequence[object]]
+    rows: int  # how many, for the audit entry
+
+
+def export_list(request: Request, staff: StaffIdentity, *,
+                filters_of: Callable[[Request, StaffIdentity], Filters],
+                page: Callable[[Request, StaffIdentity], Response],
+                table: Callable[[Session, Export], CsvTable],
+                action: str, target: str, stem: str) -> Response:
+    """A work list's CSV export, the same for every list.
+
+    The list's filter from the query (a bad one shows the list ``page`` with its error);
+    the rows from ``table``, which scopes them to the staff member's centre; an audit
+    entry ``action`` on ``target`` with the filter and the row count; the download
+    ``<stem>-<local time>.csv``. ``target`` and ``stem`` may name a filter value in
+    braces, e.g. ``overdue:{list}``.
+    """
+    ctx = request.app.state.ctx
+    try:
+        filters = filters_of(request, staff)
+    except FormError:
+        return page(request, staff)
+    export = Export(request, staff, filters, translator(language(request)),
+                    ctx.templates.env.filters["localtime"])
+    with ctx.db.session() as session:
+        result = table(session, export)
+        now = ctx.clock()
+        audit_export(session, staff, now, action, target.format_map(filters.values), filters,
+                     result.rows)
+    return csv_response([export.t(key) for key in result.columns], result.cells,
+                        stem.format_map(filters.values), export.localtime(now, "%Y%m%d-%H%M"))
 
 
 def in_centre(stmt, column, staff: StaffIdentity, filters: Filters, person_column=None):

@@ -17,12 +17,11 @@ from sqlalchemy.orm import selectinload
 
 from server_api.names import mask_id_number
 from server_api.server.auth import StaffIdentity, current_staff
-from server_api.server.console.common import language, render, scoped, visible_centres
+from server_api.server.console.common import render, scoped, visible_centres
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, csv_response, in_centre, parse_date, parse_int, parse_text,
+    CsvTable, Export, Filters, Pager, export_list, in_centre, parse_date, parse_int, parse_text,
     read_filters, utc_range, zone_of,
 )
-from server_api.server.i18n import translator
 from server_api.server.models import Centre, Checkin, Person, Terminal
 from server_api.server.validation import FormError
 
@@ -151,35 +150,31 @@ def checkins_page(request: Request, staff: StaffIdentity = Depends(current_staff
 @router.get("/checkins.csv")
 def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
     """The filtered check-ins (or their counts per day or person) as CSV; audited."""
-    ctx = request.app.state.ctx
-    t = translator(language(request))
-    localtime = ctx.templates.env.filters["localtime"]
-    try:
-        filters = _filters(request, staff)
-    except FormError:
-        return checkins_page(request, staff)
+    return export_list(request, staff, filters_of=_filters, page=checkins_page,
+                       table=_export_table, action="checkin_export",
+                       target="checkins:{view}", stem="checkins-{view}")
+
+
+def _export_table(session, export: Export) -> CsvTable:
+    t, localtime, filters = export.t, export.localtime, export.filters
     view = filters.values["view"]
-    with ctx.db.session() as session:
-        rows = (export_rows(session, staff, filters) if view == "list"
-                else _collect(session, request, staff, filters))
-        now = ctx.clock()
-        audit_export(session, staff, now, "checkin_export", f"checkins:{view}", filters,
-                     len(rows))
+    rows = (export_rows(session, export.staff, filters) if view == "list"
+            else _collect(session, export.request, export.staff, filters))
     if view == "day":
-        headers = [t(k) for k in ("checkins.day", "checkins.count", "checkins.persons_count")]
+        columns = ("checkins.day", "checkins.count", "checkins.persons_count")
         cells = ([r["day"].isoformat(), r["checkins"], r["persons"]] for r in rows)
     elif view == "person":
-        headers = [t(k) for k in ("checkins.person", "persons.id_number", "persons.centre",
-                                  "checkins.count", "checkins.first", "checkins.last")]
+        columns = ("checkins.person", "persons.id_number", "persons.centre", "checkins.count",
+                   "checkins.first", "checkins.last")
         cells = ([r["name"], mask_id_number(r["id_number"]), r["centre"], r["checkins"],
                   localtime(r["first"], "%Y-%m-%d %H:%M:%S"),
                   localtime(r["last"], "%Y-%m-%d %H:%M:%S")] for r in rows)
     else:
-        headers = [t(k) for k in ("checkins.time", "checkins.person", "persons.id_number",
-                                  "persons.centre", "checkins.terminal", "checkins.terminal_id",
-                                  "checkins.score", "checkins.photo")]
+        columns = ("checkins.time", "checkins.person", "persons.id_number", "persons.centre",
+                   "checkins.terminal", "checkins.terminal_id", "checkins.score",
+                   "checkins.photo")
         cells = ([localtime(at, "%Y-%m-%d %H:%M:%S"), name, mask_id_number(number), centre,
                   terminal, terminal_id, f"{score:.2f}",
                   t("common.yes") if photo else t("common.no")]
                  for at, name, number, centre, terminal, terminal_id, score, photo in rows)
-    return csv_response(headers, cells, f"checkins-{view}", localtime(now, "%Y%m%d-%H%M"))
+    return CsvTable(columns, cells, len(rows))

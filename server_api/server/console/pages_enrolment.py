@@ -14,12 +14,11 @@ from sqlalchemy.orm import selectinload
 from server_api.names import mask_id_number
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.biometrics import active_persons
-from server_api.server.console.common import language, render, visible_centres
+from server_api.server.console.common import render, visible_centres
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, csv_response, in_centre, parse_text, read_filters,
+    CsvTable, Export, Filters, Pager, export_list, in_centre, parse_text, read_filters,
 )
 from server_api.server.console.pages_checkins import person_clause
-from server_api.server.i18n import translator
 from server_api.server.models import Checkin, FaceTemplate, Person, VoiceTemplate
 from server_api.server.validation import FormError
 
@@ -73,24 +72,19 @@ def enrolment_page(request: Request, staff: StaffIdentity = Depends(current_staf
 @router.get("/enrolment.csv")
 def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
     """The enrolment list as CSV; audited with its filter."""
-    ctx = request.app.state.ctx
-    t = translator(language(request))
-    localtime = ctx.templates.env.filters["localtime"]
-    try:
-        filters = _filters(request, staff)
-    except FormError:
-        return enrolment_page(request, staff)
-    with ctx.db.session() as session:
-        rows = enrolment_rows(session, staff, filters)
-        now = ctx.clock()
-        audit_export(session, staff, now, "enrolment_export", "persons:enrolment", filters,
-                     len(rows))
-    headers = [t(k) for k in ("persons.name", "persons.id_number", "persons.centre",
-                              "persons.faces", "persons.voice", "enrolment.last_checkin",
-                              "enrolment.status")]
+    return export_list(request, staff, filters_of=_filters, page=enrolment_page,
+                       table=_export_table, action="enrolment_export",
+                       target="persons:enrolment", stem="enrolment")
+
+
+def _export_table(session, export: Export) -> CsvTable:
+    t, localtime = export.t, export.localtime
+    rows = enrolment_rows(session, export.staff, export.filters)
+    columns = ("persons.name", "persons.id_number", "persons.centre", "persons.faces",
+               "persons.voice", "enrolment.last_checkin", "enrolment.status")
     cells = ([r["person"].name, mask_id_number(r["person"].id_number), r["person"].centre.name,
               r["faces"], t("persons.enrolled") if r["voice"] else t("persons.not_enrolled"),
               localtime(r["last"], "%Y-%m-%d %H:%M") if r["last"] else t("overdue.never"),
               t("enrolment.complete") if r["faces"] and r["voice"] else t("enrolment.incomplete")]
              for r in rows)
-    return csv_response(headers, cells, "enrolment", localtime(now, "%Y%m%d-%H%M"))
+    return CsvTable(columns, cells, len(rows))

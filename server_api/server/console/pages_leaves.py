@@ -19,12 +19,11 @@ from server_api import contract, leave_rules
 from server_api.names import mask_id_number
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.console.common import (
-    audit, checked_staff, flash, language, person_in_scope, render, visible_centres,
+    audit, checked_staff, flash, person_in_scope, render, visible_centres,
 )
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, back_to, csv_response, in_centre, parse_date, read_filters,
+    CsvTable, Export, Filters, Pager, back_to, export_list, in_centre, parse_date, read_filters,
 )
-from server_api.server.i18n import translator
 from server_api.server.models import Leave, Person
 from server_api.server.validation import FormError, optional_text
 
@@ -103,28 +102,24 @@ def leaves(request: Request, staff: StaffIdentity = Depends(current_staff)) -> R
 @router.get("/leaves.csv")
 def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
     """The filtered leave requests as CSV; audited with the filter."""
-    ctx = request.app.state.ctx
-    t = translator(language(request))
-    localtime = ctx.templates.env.filters["localtime"]
-    try:
-        filters = _filters(request, staff)
-    except FormError:
-        return _leaves_page(request, staff)
-    with ctx.db.session() as session:
-        rows = leave_rows(session, staff, filters)
-        now = ctx.clock()
-        audit_export(session, staff, now, "leave_export", "leaves", filters, len(rows))
-    headers = [t(k) for k in ("leaves.person", "persons.id_number", "persons.centre",
-                              "leaves.destination", "overdue.leave_start", "overdue.leave_end",
-                              "leaves.days", "leaves.reason", "leaves.status",
-                              "leaves.requested_at", "leaves.decided_at", "leaves.note",
-                              "leaves.returned_at")]
+    return export_list(request, staff, filters_of=_filters, page=_leaves_page,
+                       table=_export_table, action="leave_export", target="leaves",
+                       stem="leaves")
+
+
+def _export_table(session, export: Export) -> CsvTable:
+    t, localtime = export.t, export.localtime
+    rows = leave_rows(session, export.staff, export.filters)
+    columns = ("leaves.person", "persons.id_number", "persons.centre", "leaves.destination",
+               "overdue.leave_start", "overdue.leave_end", "leaves.days", "leaves.reason",
+               "leaves.status", "leaves.requested_at", "leaves.decided_at", "leaves.note",
+               "leaves.returned_at")
     cells = ([lv.person.name, mask_id_number(lv.person.id_number), lv.person.centre.name,
               lv.destination, lv.start_date.isoformat(), lv.end_date.isoformat(),
               (lv.end_date - lv.start_date).days + 1, lv.reason, t(f"leave_status.{lv.status}"),
               localtime(lv.requested_at), localtime(lv.decided_at), lv.decision_note,
               localtime(lv.returned_at)] for lv in rows)
-    return csv_response(headers, cells, "leaves", localtime(now, "%Y%m%d-%H%M"))
+    return CsvTable(columns, cells, len(rows))
 
 
 @router.post("/leaves/decide")

@@ -20,12 +20,11 @@ from server_api import contract
 from server_api.names import mask_id_number
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.biometrics import active_persons
-from server_api.server.console.common import language, render, visible_centres
+from server_api.server.console.common import render, visible_centres
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, csv_response, in_centre, local_today, parse_int,
+    CsvTable, Export, Filters, Pager, export_list, in_centre, local_today, parse_int,
     read_filters,
 )
-from server_api.server.i18n import translator
 from server_api.server.leave_policy import DEFAULT_RETURN_DAYS, return_days_overrides
 from server_api.server.models import Checkin, Leave, Person
 from server_api.server.validation import FormError
@@ -148,33 +147,29 @@ def overdue_page(request: Request, staff: StaffIdentity = Depends(current_staff)
 @router.get("/overdue.csv")
 def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
     """The chosen overdue list as CSV; audited with its filter."""
-    ctx = request.app.state.ctx
-    t = translator(language(request))
-    localtime = ctx.templates.env.filters["localtime"]
-    try:
-        filters = _filters(request, staff)
-    except FormError:
-        return overdue_page(request, staff)
-    which = filters.values["list"]
-    with ctx.db.session() as session:
-        rows = _collect(session, request, staff, filters)
-        now = ctx.clock()
-        audit_export(session, staff, now, "overdue_export", f"overdue:{which}", filters, len(rows))
-    if which == "returns":
-        headers = [t(k) for k in ("overdue.person", "persons.id_number", "persons.centre",
-                                  "leaves.destination", "overdue.leave_start", "overdue.leave_end",
-                                  "overdue.return_due", "overdue.days_late")]
+    return export_list(request, staff, filters_of=_filters, page=overdue_page,
+                       table=_export_table, action="overdue_export",
+                       target="overdue:{list}", stem="overdue-{list}")
+
+
+def _export_table(session, export: Export) -> CsvTable:
+    t, localtime = export.t, export.localtime
+    rows = _collect(session, export.request, export.staff, export.filters)
+    if export.filters.values["list"] == "returns":
+        columns = ("overdue.person", "persons.id_number", "persons.centre", "leaves.destination",
+                   "overdue.leave_start", "overdue.leave_end", "overdue.return_due",
+                   "overdue.days_late")
         cells = ([r["leave"].person.name, mask_id_number(r["leave"].person.id_number),
                   r["leave"].person.centre.name, r["leave"].destination,
                   r["leave"].start_date.isoformat(), r["leave"].end_date.isoformat(),
                   r["due"].isoformat(), r["days"]] for r in rows)
     else:
-        headers = [t(k) for k in ("overdue.person", "persons.id_number", "persons.centre",
-                                  "overdue.last_checkin", "overdue.registered", "overdue.days",
-                                  "overdue.on_leave")]
+        columns = ("overdue.person", "persons.id_number", "persons.centre",
+                   "overdue.last_checkin", "overdue.registered", "overdue.days",
+                   "overdue.on_leave")
         cells = ([r["person"].name, mask_id_number(r["person"].id_number),
                   r["person"].centre.name,
                   localtime(r["last"], "%Y-%m-%d %H:%M") if r["last"] else t("overdue.never"),
                   localtime(r["person"].created_at, "%Y-%m-%d %H:%M"), r["days"],
                   t("common.yes") if r["on_leave"] else ""] for r in rows)
-    return csv_response(headers, cells, f"overdue-{which}", localtime(now, "%Y%m%d-%H%M"))
+    return CsvTable(columns, cells, len(rows))

@@ -23,12 +23,11 @@ from sqlalchemy.orm import selectinload
 from server_api.names import mask_id_number
 from server_api.server.auth import StaffIdentity, current_staff
 from server_api.server.biometrics import active_persons
-from server_api.server.console.common import language, render, scoped, visible_centres
+from server_api.server.console.common import render, scoped, visible_centres
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, csv_response, in_centre, local_today, parse_date,
+    CsvTable, Export, Filters, Pager, export_list, in_centre, local_today, parse_date,
     read_filters, zone_of,
 )
-from server_api.server.i18n import translator
 from server_api.server.models import Person
 from server_api.server.plan_models import PersonIntake, ReportingPlan
 from server_api.server.plans import late_first_reports, missed_windows, still_missing
@@ -116,36 +115,29 @@ def reporting_page(request: Request, staff: StaffIdentity = Depends(current_staf
 @router.get("/reporting.csv")
 def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
     """The chosen list as CSV; audited with its filter (Art 61)."""
-    ctx = request.app.state.ctx
-    t = translator(language(request))
-    localtime = ctx.templates.env.filters["localtime"]
-    try:
-        filters = _filters(request, staff)
-    except FormError:
-        return reporting_page(request, staff)
-    which, today = filters.values["list"], local_today(request)
-    with ctx.db.session() as session:
-        rows = _collect(session, request, staff, filters)
-        now = ctx.clock()
-        audit_export(session, staff, now, "reporting_export", f"reporting:{which}", filters,
-                     len(rows))
-        if which == "first":
-            headers = [t(k) for k in ("overdue.person", "persons.id_number", "persons.centre",
-                                      "plans.effective", "plans.first_deadline",
-                                      "plans.first_reported", "overdue.days_late")]
-            cells = [[r.person.name, mask_id_number(r.person.id_number), r.person.centre.name,
-                      r.intake.effective_date.isoformat(), r.deadline.isoformat(),
-                      r.reported_on.isoformat() if r.reported_on else t("overdue.never"),
-                      r.days_late] for r in rows]
-        else:
-            headers = [t(k) for k in ("overdue.person", "persons.id_number", "persons.centre",
-                                      "plans.kind", "plans.window_opens", "plans.window_due",
-                                      "plans.reported_after", "overdue.days_late",
-                                      "reporting.on_leave")]
-            cells = [[r.person.name, mask_id_number(r.person.id_number), r.person.centre.name,
-                      t("plans.kind." + r.plan.kind), r.window.opens.isoformat(),
-                      r.window.due.isoformat(),
-                      r.reported_after.isoformat() if r.reported_after else t("plans.not_since"),
-                      r.days_late(today), t("common.yes") if r.on_leave else ""]
-                     for r in rows]
-    return csv_response(headers, cells, f"reporting-{which}", localtime(now, "%Y%m%d-%H%M"))
+    return export_list(request, staff, filters_of=_filters, page=reporting_page,
+                       table=_export_table, action="reporting_export",
+                       target="reporting:{list}", stem="reporting-{list}")
+
+
+def _export_table(session, export: Export) -> CsvTable:
+    t, today = export.t, local_today(export.request)
+    rows = _collect(session, export.request, export.staff, export.filters)
+    if export.filters.values["list"] == "first":
+        columns = ("overdue.person", "persons.id_number", "persons.centre", "plans.effective",
+                   "plans.first_deadline", "plans.first_reported", "overdue.days_late")
+        cells = [[r.person.name, mask_id_number(r.person.id_number), r.person.centre.name,
+                  r.intake.effective_date.isoformat(), r.deadline.isoformat(),
+                  r.reported_on.isoformat() if r.reported_on else t("overdue.never"),
+                  r.days_late] for r in rows]
+    else:
+        columns = ("overdue.person", "persons.id_number", "persons.centre", "plans.kind",
+                   "plans.window_opens", "plans.window_due", "plans.reported_after",
+                   "overdue.days_late", "reporting.on_leave")
+        cells = [[r.person.name, mask_id_number(r.person.id_number), r.person.centre.name,
+                  t("plans.kind." + r.plan.kind), r.window.opens.isoformat(),
+                  r.window.due.isoformat(),
+                  r.reported_after.isoformat() if r.reported_after else t("plans.not_since"),
+                  r.days_late(today), t("common.yes") if r.on_leave else ""]
+                 for r in rows]
+    return CsvTable(columns, cells, len(rows))

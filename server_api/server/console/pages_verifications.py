@@ -27,7 +27,7 @@ from server_api.server.console.common import (
     language, may_see, person_visible, render, scoped, visible_centres,
 )
 from server_api.server.console.listing import (
-    Filters, Pager, audit_export, back_to, csv_response, in_centre, parse_int, read_filters,
+    CsvTable, Export, Filters, Pager, back_to, export_list, in_centre, parse_int, read_filters,
 )
 from server_api.server.console.evidence import (
     evidence_items, evidence_text, is_spoof_suspect, reference_refusal,
@@ -241,38 +241,34 @@ def snapshot(request: Request, failure_id: RowId,
 def export_csv(request: Request, staff: StaffIdentity = Depends(current_staff)) -> Response:
     """Every failure of the staff member's scope matching the page's filter, open ones
     first, as CSV for Excel (UTF-8 with a byte-order mark); audited with the filter."""
-    ctx = request.app.state.ctx
-    t = translator(language(request))
-    localtime = ctx.templates.env.filters["localtime"]
-    try:
-        filters = _filters(request, staff)
-    except FormError:
-        return _verifications_page(request, staff)
-    with ctx.db.session() as session:
-        stmt = _base_query().order_by(
-            case((VerificationFailure.review_status == REVIEW_OPEN, 0), else_=1),
-            VerificationFailure.occurred_at.desc(), VerificationFailure.id.desc())
-        failures = list(session.scalars(_filtered(stmt, staff, filters)))
-        cells = [[
-            f.id, localtime(f.occurred_at, "%Y-%m-%d %H:%M:%S"),
-            f.terminal.centre.name, f.terminal.name, f.terminal.public_id, f.person_id or "",
-            mask_name(f.person.name) if f.person else t("verifications.unidentified"),
-            t(f"verification_reason.{f.reason}"), f.reason,
-            t("verifications.mode_claimed" if f.claimed else "verifications.mode_search"),
-            f.attempt,
-            "" if f.face_distance is None else f"{f.face_distance:.4f}",
-            "" if f.voice_score is None else f"{f.voice_score:.4f}",
-            evidence_text(f, t),
-            t("verifications.reference_added") if f.reference else "",
-            t(f"verification_status.{f.review_status}"),
-            localtime(f.reviewed_at, "%Y-%m-%d %H:%M:%S"),
-            f.reviewer.username if f.reviewer else "",
-            f.review_note] for f in failures]
-        now = ctx.clock()
-        audit_export(session, staff, now, "verification_export", "verification_failures",
-                     filters, len(failures))
-    headers = [t(f"verifications.csv.{column}") for column in (
+    return export_list(request, staff, filters_of=_filters, page=_verifications_page,
+                       table=_export_table, action="verification_export",
+                       target="verification_failures", stem="verification-failures")
+
+
+def _export_table(session, export: Export) -> CsvTable:
+    t, localtime = export.t, export.localtime
+    stmt = _base_query().order_by(
+        case((VerificationFailure.review_status == REVIEW_OPEN, 0), else_=1),
+        VerificationFailure.occurred_at.desc(), VerificationFailure.id.desc())
+    failures = list(session.scalars(_filtered(stmt, export.staff, export.filters)))
+    cells = [[
+        f.id, localtime(f.occurred_at, "%Y-%m-%d %H:%M:%S"),
+        f.terminal.centre.name, f.terminal.name, f.terminal.public_id, f.person_id or "",
+        mask_name(f.person.name) if f.person else t("verifications.unidentified"),
+        t(f"verification_reason.{f.reason}"), f.reason,
+        t("verifications.mode_claimed" if f.claimed else "verifications.mode_search"),
+        f.attempt,
+        "" if f.face_distance is None else f"{f.face_distance:.4f}",
+        "" if f.voice_score is None else f"{f.voice_score:.4f}",
+        evidence_text(f, t),
+        t("verifications.reference_added") if f.reference else "",
+        t(f"verification_status.{f.review_status}"),
+        localtime(f.reviewed_at, "%Y-%m-%d %H:%M:%S"),
+        f.reviewer.username if f.reviewer else "",
+        f.review_note] for f in failures]
+    columns = [f"verifications.csv.{column}" for column in (
         "id", "time", "centre", "terminal", "terminal_id", "person_id", "person", "reason",
         "reason_code", "mode", "attempt", "face_distance", "voice_score", "evidence",
         "reference", "status", "reviewed_at", "reviewer", "note")]
-    return csv_response(headers, cells, "verification-failures", localtime(now, "%Y%m%d-%H%M"))
+    return CsvTable(columns, cells, len(failures))
