@@ -4,13 +4,12 @@ reason) -> summary and confirm. The same choice pads and day steppers as the lea
 request; every rule is checked by `core.submit_approval`.
 """
 from datetime import date, timedelta
+from functools import partial
 
-from screens import theme
-from screens.base import KioskScreen
 from screens.dates import format_date
-from screens.leave_request import _ChoiceScreen, _DateScreen
-from screens.tasks import call_safely, run_task
-from screens.widgets import Card, KButton, KLabel
+from screens.pickers import ChoiceScreen, DateScreen
+from screens.submit import SubmitScreen
+from screens.widgets import KButton, KLabel
 
 # The screen of each field a type asks (core.approval_steps).
 STEP_SCREENS = {"place": "approval_place", "counterpart": "approval_counterpart",
@@ -35,8 +34,11 @@ class _Step:
         index = steps.index(self.flow_step) if self.flow_step in steps else len(steps)
         self.go(STEP_SCREENS[steps[index - 1]] if index > 0 else "approval_type")
 
+    def confirm(self):
+        self.go_next()
 
-class ApprovalTypeScreen(_ChoiceScreen):
+
+class ApprovalTypeScreen(ChoiceScreen):
     name = "approval_type"
     title_key = "ui.approval.type_title"
     prompt_key = "ui.approval.type_prompt"
@@ -48,8 +50,8 @@ class ApprovalTypeScreen(_ChoiceScreen):
                                        kiosk_id="approval_type.status", size_hint_x=None,
                                        width=360, on_release=lambda *_: self.go("approval_status")))
 
-    def refresh(self):
-        self.pad.items = list(call_safely(self.core.approval_types, self.show_error) or [])
+    def choices(self):
+        return self.core.approval_types()
 
     def chosen(self, value):
         state = self.app.state
@@ -60,55 +62,43 @@ class ApprovalTypeScreen(_ChoiceScreen):
         self.go(STEP_SCREENS[steps[0]] if steps else "approval_confirm")
 
 
-class ApprovalPlaceScreen(_Step, _ChoiceScreen):
+class ApprovalPlaceScreen(_Step, ChoiceScreen):
     name = "approval_place"
     title_key = "ui.approval.place_title"
     prompt_key = "ui.approval.place_prompt"
     flow_step = "place"
+    field = "approval_place"
     cols, rows = 4, 3
 
-    def refresh(self):
-        places = call_safely(self.core.leave_destinations, self.show_error) or []
-        self.pad.items = [(p, p) for p in places]
-
-    def chosen(self, value):
-        self.app.state.approval_place = value
-        self.go_next()
+    def choices(self):
+        return [(p, p) for p in self.core.leave_destinations()]
 
 
-class ApprovalCounterpartScreen(_Step, _ChoiceScreen):
+class ApprovalCounterpartScreen(_Step, ChoiceScreen):
     name = "approval_counterpart"
     title_key = "ui.approval.counterpart_title"
     prompt_key = "ui.approval.counterpart_prompt"
     flow_step = "counterpart"
+    field = "approval_counterpart"
     cols, rows = 2, 3
 
-    def refresh(self):
-        self.pad.items = list(call_safely(self.core.approval_counterparts, self.show_error) or [])
-
-    def chosen(self, value):
-        self.app.state.approval_counterpart = value
-        self.go_next()
+    def choices(self):
+        return self.core.approval_counterparts()
 
 
-class ApprovalReasonScreen(_Step, _ChoiceScreen):
+class ApprovalReasonScreen(_Step, ChoiceScreen):
     name = "approval_reason"
     title_key = "ui.approval.reason_title"
     prompt_key = "ui.approval.reason_prompt"
     flow_step = "reason"
+    field = "approval_reason"
     cols, rows = 2, 3
 
-    def refresh(self):
-        kind = self.app.state.approval_type or ""
-        self.pad.items = list(call_safely(lambda: self.core.approval_reasons(kind),
-                                          self.show_error) or [])
-
-    def chosen(self, value):
-        self.app.state.approval_reason = value
-        self.go_next()
+    def choices(self):
+        return self.core.approval_reasons(self.app.state.approval_type or "")
 
 
-class ApprovalStartScreen(_Step, _DateScreen):
+class ApprovalStartScreen(_Step, DateScreen):
     name = "approval_start"
     title_key = "ui.approval.start_title.move"
     prompt_key = "ui.approval.start_prompt"
@@ -123,11 +113,8 @@ class ApprovalStartScreen(_Step, _DateScreen):
         self.title_label.tr_key = f"ui.approval.start_title.{self.app.state.approval_type or 'move'}"
         super().reset()
 
-    def confirm(self):
-        self.go_next()
 
-
-class ApprovalEndScreen(_Step, _DateScreen):
+class ApprovalEndScreen(_Step, DateScreen):
     name = "approval_end"
     title_key = "ui.approval.end_title"
     prompt_key = "ui.approval.end_prompt"
@@ -157,37 +144,16 @@ class ApprovalEndScreen(_Step, _DateScreen):
         self.app.state.approval_end = min(max(day, self.earliest()), self.latest())
         self.refresh()
 
-    def confirm(self):
-        self.go_next()
 
-
-class ApprovalConfirmScreen(_Step, KioskScreen):
+class ApprovalConfirmScreen(_Step, SubmitScreen):
     name = "approval_confirm"
     title_key = "ui.approval.confirm_title"
     prompt_key = "ui.approval.confirm_prompt"
     flow_step = "confirm"
-
-    def build_body(self):
-        self.summary = Card(orientation="vertical", padding=theme.PAD, spacing=4)
-        self.message = KLabel(tr_key="", size_hint_y=None, height=70, kiosk_id="approval_confirm.message")
-        self.body.add_widget(self.summary)
-        self.body.add_widget(self.message)
-        self.submit_button = KButton(tr_key="ui.approval.submit", style="success", bold=True,
-                                     kiosk_id="approval_confirm.submit",
-                                     on_release=lambda *_: self.submit())
-        self.status_button = KButton(tr_key="ui.approval.see_status", style="primary",
-                                     kiosk_id="approval_confirm.status",
-                                     on_release=lambda *_: self.go("approval_status"))
-        self.home_button = KButton(tr_key="ui.nav.home", style="secondary", kiosk_id="nav.home",
-                                   size_hint_x=None, width=400, on_release=lambda *_: self.go("menu"))
-
-    def reset(self):
-        self.footer.clear_widgets()
-        self.footer.add_widget(self.back_button)
-        self.footer.add_widget(self.submit_button)
-        self.submit_button.disabled = False
-        self.back_button.disabled = False
-        self.set_message(self.message)
+    submit_key, see_status_key = "ui.approval.submit", "ui.approval.see_status"
+    submitting_key, submitted_key = "ui.approval.submitting", "ui.approval.submitted"
+    status_screen = "approval_status"
+    task_name = "submit-approval"
 
     def refresh(self):
         state = self.app.state
@@ -219,29 +185,13 @@ class ApprovalConfirmScreen(_Step, KioskScreen):
         steps = self._steps()
         self.go(STEP_SCREENS[steps[-1]] if steps else "approval_type")
 
-    def submit(self):
+    def submission(self):
         state = self.app.state
-        self.submit_button.disabled = True
-        self.back_button.disabled = True
-        self.set_message(self.message, "ui.approval.submitting", kind="info")
-        args = (state.approval_type, state.approval_start, state.approval_end,
-                state.approval_place, state.approval_counterpart, state.approval_reason)
-        run_task(lambda: self.core.submit_approval(*args), self._submitted, self._failed,
-                 name="submit-approval")
+        return partial(self.core.submit_approval, state.approval_type, state.approval_start,
+                       state.approval_end, state.approval_place, state.approval_counterpart,
+                       state.approval_reason)
 
-    def _submitted(self, _key):
+    def clear_choices(self):
         state = self.app.state
         state.approval_type = state.approval_place = state.approval_counterpart = None
         state.approval_start = state.approval_end = state.approval_reason = None
-        self.back_button.disabled = False
-        self.footer.clear_widgets()
-        self.footer.add_widget(self.home_button)
-        self.footer.add_widget(self.status_button)
-        self.set_message(self.message, "ui.approval.submitted", kind="success")
-        self.app.speak("ui.approval.submitted")
-
-    def _failed(self, key, **params):
-        self.submit_button.disabled = False
-        self.back_button.disabled = False
-        self.set_message(self.message, key, **params)
-        self.app.speak(key, **params)

@@ -5,90 +5,41 @@ where the core says `can_return`, and beside it 打印批假单 (the approval sl
 by the core's receipt printer). Confirming the return is its own screen.
 """
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.widget import Widget
 
 from screens import theme
 from screens.base import KioskScreen
 from screens.dates import format_date
+from screens.paged_list import PagedListScreen
 from screens.tasks import run_task
 from screens.widgets import Card, KButton, KLabel
 
-# One request a page: its trip, status, approver or 销假 deadline, and its two buttons
-# need the card's whole height for the large text (and one thing to decide at a time).
-PER_PAGE = 1
 STATUS_COLOURS = {"approved": theme.SUCCESS_TEXT, "rejected": theme.ERROR_TEXT}
 
 
-class LeaveStatusScreen(KioskScreen):
+class LeaveStatusScreen(PagedListScreen):
     name = "leave_status"
     title_key = "ui.leave_status.title"
     prompt_key = "ui.leave_status.prompt"
+    # One request a page: its trip, status, approver or 销假 deadline, and its two buttons
+    # need the card's whole height for the large text (and one thing to decide at a time).
+    per_page = 1
+    empty_key = "ui.leave_status.empty"
+    task_name = "leave-requests"
 
     def build_body(self):
-        self.list_box = BoxLayout(orientation="vertical", spacing=theme.SPACING)
-        self.body.add_widget(self.list_box)
+        super().build_body()
         self.message = KLabel(tr_key="", size_hint_y=None, height=0, font_size=theme.FONT_MIN,
                               kiosk_id="leave_status.message")
         self.body.add_widget(self.message)
-        self.page_label = KLabel(tr_key="ui.nav.page", font_size=theme.FONT_MIN)
-        self.prev_button = KButton(tr_key="ui.nav.prev_page", style="secondary",
-                                   kiosk_id="leave_status.prev", on_release=lambda *_: self.turn(-1))
-        self.next_button = KButton(tr_key="ui.nav.next_page", style="secondary",
-                                   kiosk_id="leave_status.next", on_release=lambda *_: self.turn(1))
-        self.page = 0
-        self.leaves = []
 
     def reset(self):
-        self.page = 0
+        super().reset()
         self._show_message("")
 
-    def refresh(self):
-        # leave_requests() asks the centre for fresh statuses: never on the UI thread
-        self._clear()
-        self.list_box.add_widget(KLabel(tr_key="ui.loading", kiosk_id="leave_status.loading"))
-        run_task(self.core.leave_requests, self._loaded, self._error, name="leave-requests")
+    def fetch(self):
+        return self.core.leave_requests()
 
-    def _loaded(self, leaves):
-        self.leaves = list(leaves)
-        self._render()
-
-    def turn(self, step):
-        self.page = max(0, min(self.page + step, self._pages() - 1))
-        self._render()
-
-    def _pages(self):
-        return max(1, -(-len(self.leaves) // PER_PAGE))
-
-    def _error(self, key, **params):
-        self._clear()
-        self.list_box.add_widget(KLabel(tr_key=key, tr_kw=params, color=theme.ERROR_TEXT))
-
-    def _clear(self):
-        self.list_box.clear_widgets()
-        for widget in (self.page_label, self.prev_button, self.next_button):
-            if widget.parent:
-                widget.parent.remove_widget(widget)
-
-    def _render(self):
-        self._clear()
-        if not self.leaves:
-            self.list_box.add_widget(KLabel(tr_key="ui.leave_status.empty",
-                                            kiosk_id="leave_status.empty"))
-            return
-        self.page = min(self.page, self._pages() - 1)
-        start = self.page * PER_PAGE
-        for index, leave in enumerate(self.leaves[start:start + PER_PAGE], start):
-            self.list_box.add_widget(self._card(index, leave))
-        for _ in range(PER_PAGE - len(self.list_box.children)):
-            self.list_box.add_widget(Widget())
-        if self._pages() > 1:
-            self.page_label.tr_kw = {"page": self.page + 1, "pages": self._pages()}
-            self.prev_button.disabled = self.page == 0
-            self.next_button.disabled = self.page >= self._pages() - 1
-            for widget in (self.prev_button, self.page_label, self.next_button):
-                self.footer.add_widget(widget)
-
-    def _card(self, index, leave):
+    def card(self, index, leave):
         card = Card(padding=(theme.PAD, theme.PAD // 2), spacing=theme.SPACING)
         texts = BoxLayout(orientation="vertical")
         texts.add_widget(KLabel(tr_key="ui.leave_status.trip", halign="left",

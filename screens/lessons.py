@@ -1,47 +1,30 @@
 """Lessons (教育学习): the person's assigned lessons, then the download of the chosen one."""
 from screens import theme
 from screens.base import KioskScreen
+from screens.pickers import FetchedChoiceScreen
 from screens.tasks import run_task
-from screens.widgets import BigProgress, ChoicePad, KLabel
+from screens.widgets import BigProgress, KLabel
 
 
-class LessonsScreen(KioskScreen):
+class LessonsScreen(FetchedChoiceScreen):
     name = "lessons"
     title_key = "ui.lessons.title"
     prompt_key = "ui.lessons.prompt"
+    empty_key = "ui.lessons.empty"
 
     def build_body(self):
-        self.message = KLabel(tr_key="", size_hint_y=None, height=0, kiosk_id="lessons.message")
-        self.pad = ChoicePad(cols=1, per_page=3, id_prefix="lessons", chosen_callback=self.chosen)
-        self.body.add_widget(self.message)
-        self.body.add_widget(self.pad)
-        self.footer.add_widget(self.pad.pager)
+        super().build_body()
         self.lessons = {}
 
-    def reset(self):
-        self.pad.page = 0
+    def fetch(self):
+        # the centre's assigned lessons (FetchedChoiceScreen: never on the UI thread)
+        return self.core.lessons()
 
-    def refresh(self):
-        # lessons() asks the centre for the assigned lessons: never on the UI thread
-        self.pad.items = []
-        self.message.height = theme.BUTTON_H
-        self.set_message(self.message, "ui.loading", kind="info")
-        run_task(self.core.lessons, self._loaded, self._error, name="lessons")
-
-    def _loaded(self, lessons):
+    def pad_items(self, lessons):
         self.lessons = {lesson.id: lesson for lesson in lessons}
-        self.pad.items = [(lesson.id, self.tr("ui.lessons.item", title=lesson.title,
-                                              minutes=int(lesson.watched_seconds // 60)))
-                          for lesson in lessons]
-        if lessons:
-            self.message.height = 0
-            self.set_message(self.message)
-        else:
-            self.set_message(self.message, "ui.lessons.empty", kind="info")
-
-    def _error(self, key, **params):
-        self.message.height = theme.BUTTON_H
-        self.set_message(self.message, key, **params)
+        return [(lesson.id, self.tr("ui.lessons.item", title=lesson.title,
+                                    minutes=int(lesson.watched_seconds // 60)))
+                for lesson in lessons]
 
     def chosen(self, lesson_id):
         self.app.state.lesson_id = lesson_id

@@ -10,8 +10,9 @@ from kivy.uix.gridlayout import GridLayout
 
 from screens import theme
 from screens.base import KioskScreen
+from screens.pickers import FetchedChoiceScreen
 from screens.tasks import run_task
-from screens.widgets import ChoicePad, KButton, KLabel
+from screens.widgets import KButton, KLabel
 
 log = logging.getLogger(__name__)
 
@@ -20,45 +21,19 @@ NEXT, HELP, DONE = "next", "help", "done"
 QUESTION_FONT = 48  # long items (PHQ-9 item 8) take three lines at this size
 
 
-class QuestionnairesScreen(KioskScreen):
+class QuestionnairesScreen(FetchedChoiceScreen):
     name = "questionnaires"
     title_key = "ui.questionnaires.title"
     prompt_key = "ui.questionnaires.prompt"
+    empty_key = "ui.questionnaires.empty"
 
-    def build_body(self):
-        self.message = KLabel(tr_key="", size_hint_y=None, height=0,
-                              kiosk_id="questionnaires.message")
-        self.pad = ChoicePad(cols=1, per_page=3, id_prefix="questionnaires",
-                             chosen_callback=self.chosen)
-        self.body.add_widget(self.message)
-        self.body.add_widget(self.pad)
-        self.footer.add_widget(self.pad.pager)
-
-    def reset(self):
-        self.pad.page = 0
-
-    def refresh(self):
-        # questionnaires() asks the centre for the assignments: never on the UI thread
-        self.pad.items = []
-        self.message.height = theme.BUTTON_H
-        self.set_message(self.message, "ui.loading", kind="info")
-        run_task(self.core.questionnaires, self._loaded, self._error, name="questionnaires")
-
-    def _loaded(self, items):
-        self.pad.items = list(items)
-        if items:
-            self.message.height = 0
-            self.set_message(self.message)
-        else:
-            self.set_message(self.message, "ui.questionnaires.empty", kind="info")
-
-    def _error(self, key, **params):
-        self.message.height = theme.BUTTON_H
-        self.set_message(self.message, key, **params)
+    def fetch(self):
+        # the centre's assignments (FetchedChoiceScreen: never on the UI thread)
+        return self.core.questionnaires()
 
     def chosen(self, assignment_id):
         run_task(lambda: self.core.start_questionnaire(assignment_id),
-                 lambda _r: self.go("questionnaire"), self._error, name="start-questionnaire")
+                 lambda _r: self.go("questionnaire"), self.show_message, name="start-questionnaire")
 
 
 class QuestionScreen(KioskScreen):
