@@ -21,3 +21,10 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "faces").is_dir():
         pytest.skip(f"real media not found at {SHARED_DATA} (set KIOSK_SHARED_DATA)")
     return SHARED_DATA
+
+
+def pytest_collection_modifyitems(config, items):
+    """The Kivy UI tours first (each takes 15-75 s, mostly waiting on the screen): run in
+    parallel processes, the long ones then start early and the short ones fill the gaps,
+    instead of a 75 s tour starting last while the other processes have finished."""
+    items.sort(key=lambda item: item.get_closest_marker("ui") is None)
