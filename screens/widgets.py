@@ -192,6 +192,8 @@ class ChoicePad(GridLayout):
             self.next_button.disabled = self.page >= self.page_count() - 1
             for widget in (self.prev_button, self.page_label, self.next_button):
                 self.pager.add_widget(widget)
+            # Out of the tree while the language changed, they still hold the old one.
+            retranslate(self.pager)
 
     def _chosen(self, button):
         if self.chosen_callback is not None:
